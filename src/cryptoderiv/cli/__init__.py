@@ -1,0 +1,33 @@
+"""The ``cryptoderiv`` command: the one entry point for people.
+
+Each command group lives in its own module and is mounted here. Errors raised as
+:class:`cryptoderiv.errors.CryptoderivError` are shown as one line with a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from cryptoderiv.cli import db as db_commands
+from cryptoderiv.cli.demo import demo
+from cryptoderiv.errors import CryptoderivError
+
+app = typer.Typer(
+    name="cryptoderiv",
+    help="Data and analytics platform for crypto spot, futures and options markets.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db_commands.app, name="db", help="Manage the database: local cluster and migrations.")
+app.command(name="demo")(demo)
+
+
+def main() -> None:
+    """Run the CLI; turn library errors into one readable line and exit code 1."""
+    try:
+        app()
+    except CryptoderivError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(1)

@@ -1,0 +1,26 @@
+"""``cryptoderiv demo``: run the main job once and print where to look."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from cryptoderiv.demo import run_demo
+
+
+def demo() -> None:
+    """Run the whole pipeline once on the embedded defaults and print a summary."""
+    console = Console()
+    with console.status("starting") as status:
+        summary = run_demo(progress=lambda step: status.update(step))
+    table = Table(title="cryptoderiv demo: market tables")
+    for column in ("table", "rows", "first ts (UTC)", "last ts (UTC)"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for row in summary:
+        table.add_row(row.table, f"{row.rows:,}", _when(row.first_ts), _when(row.last_ts))
+    console.print(table)
+    console.print("database URL: [bold]cryptoderiv db url[/bold]; schema status: [bold]cryptoderiv db status[/bold]")
+
+
+def _when(ts: object) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M") if hasattr(ts, "strftime") else "-"

@@ -1,0 +1,1 @@
+"""Spark transforms (the only module allowed to import pyspark)."""

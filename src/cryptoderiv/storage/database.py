@@ -1,0 +1,49 @@
+"""Which database the platform talks to, and connections to it.
+
+``DATABASE_URL`` wins; without it the project-managed local cluster is used (and started on demand by
+:func:`ensure_database`). This is the only module that decides where the data lives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
+from cryptoderiv.config import Settings, get_settings
+from cryptoderiv.errors import DatabaseError
+from cryptoderiv.storage.local_cluster import LocalCluster
+
+
+def database_url(settings: Settings | None = None) -> str:
+    """The URL of the platform database (the local cluster's when ``DATABASE_URL`` is unset)."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return settings.database_url
+    return LocalCluster(settings).url()
+
+
+def ensure_database(settings: Settings | None = None) -> str:
+    """Make sure the database is reachable, starting the local cluster when it is the one in use."""
+    settings = settings or get_settings()
+    if not settings.database_url:
+        LocalCluster(settings).start()
+    url = database_url(settings)
+    try:
+        with psycopg.connect(url, connect_timeout=5):
+            pass
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"cannot connect to the database: {str(exc).strip().splitlines()[-1]}") from exc
+    return url
+
+
+@contextmanager
+def connect(url: str | None = None, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    """A psycopg connection to the platform database, UTC session time zone."""
+    try:
+        conn = psycopg.connect(url or database_url(), autocommit=autocommit, options="-c timezone=UTC")
+    except psycopg.OperationalError as exc:
+        raise DatabaseError(f"cannot connect to the database: {str(exc).strip().splitlines()[-1]}") from exc
+    with conn:
+        yield conn

@@ -1,0 +1,26 @@
+"""Refresh of the 1h and 1d bars rolled up from 1m candles.
+
+With TimescaleDB they are continuous aggregates (refreshed by policy, and here on demand for a window);
+on plain PostgreSQL they are materialized views refreshed concurrently, so readers are never blocked.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+
+ROLLUPS = ("ohlcv_1h", "ohlcv_1d")
+
+
+def refresh_rollups(conn: psycopg.Connection) -> None:
+    """Bring ``ohlcv_1h`` and ``ohlcv_1d`` up to date with ``ohlcv``. Needs an autocommit connection
+    (neither refresh may run inside a transaction block)."""
+    timescale = conn.execute("SELECT cd_timescale_available()").fetchone()
+    for view in ROLLUPS:
+        if timescale and timescale[0]:
+            conn.execute("CALL refresh_continuous_aggregate(%s, NULL, NULL)", (view,))
+            continue
+        populated = conn.execute(
+            "SELECT ispopulated FROM pg_matviews WHERE matviewname = %s", (view,)).fetchone()
+        concurrently = sql.SQL("CONCURRENTLY ") if populated and populated[0] else sql.SQL("")
+        conn.execute(sql.SQL("REFRESH MATERIALIZED VIEW {}{}").format(concurrently, sql.Identifier(view)))
