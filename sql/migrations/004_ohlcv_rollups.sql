@@ -28,7 +28,7 @@ BEGIN
                        count(*) AS n_bars
                 FROM ohlcv WHERE timeframe = '1m'
                 GROUP BY 1, 2
-                WITH NO DATA $sql$, bucket.name, bucket.width);
+                WITH DATA $sql$, bucket.name, bucket.width);
             -- A unique index lets the pipeline refresh CONCURRENTLY (readers are never blocked).
             EXECUTE format('CREATE UNIQUE INDEX %I ON %I (instrument_id, ts)', bucket.name || '_key', bucket.name);
         END IF;

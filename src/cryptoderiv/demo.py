@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pandas as pd
+import psycopg
 from psycopg import sql
 
 from cryptoderiv.config import Settings, get_settings
@@ -53,13 +54,13 @@ def run_demo(settings: Settings | None = None,
         return [_summarise(conn, table) for table in SUMMARY_TABLES]
 
 
-def _summarise(conn, table: str) -> TableSummary:  # type: ignore[no-untyped-def]
+def _summarise(conn: psycopg.Connection, table: str) -> TableSummary:
     has_ts = conn.execute(
         "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attname = 'ts'", (table,)).fetchone()
     if has_ts:
-        rows, first, last = conn.execute(
-            sql.SQL("SELECT count(*), min(ts), max(ts) FROM {}").format(sql.Identifier(table))).fetchone()
+        query = sql.SQL("SELECT count(*), min(ts), max(ts) FROM {}")
     else:
-        rows, first, last = conn.execute(
-            sql.SQL("SELECT count(*), NULL, NULL FROM {}").format(sql.Identifier(table))).fetchone()
-    return TableSummary(table, rows, first, last)
+        query = sql.SQL("SELECT count(*), NULL, NULL FROM {}")
+    row = conn.execute(query.format(sql.Identifier(table))).fetchone()
+    assert row is not None  # an aggregate always returns a row
+    return TableSummary(table, row[0], row[1], row[2])

@@ -17,5 +17,5 @@ class DatabaseError(CryptoderivError):
     """The database cannot be started, reached or migrated."""
 
 
-class ContractViolation(CryptoderivError):
+class ContractViolation(CryptoderivError):  # noqa: N818 - a violation, not a malfunction
     """A batch breaks a table's contract; nothing of it was written."""

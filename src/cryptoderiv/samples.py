@@ -35,14 +35,15 @@ def sample_candles(instruments: pd.DataFrame, start: pd.Timestamp, n_minutes: in
     step_vol = annual_vol / np.sqrt(365 * 24 * 60)
     ts = pd.date_range(start, periods=n_minutes, freq="1min", tz="UTC")
     frames = []
-    for row in instruments.itertuples(index=False):
+    for exchange, symbol, base in instruments[["exchange", "symbol", "base"]].itertuples(index=False):
+        start_price = START_PRICES[str(base)]
         shocks = rng.standard_normal((n_minutes, 4)) * step_vol
-        close = START_PRICES[row.base] * np.exp(np.cumsum(shocks[:, 0]))
-        open_ = np.concatenate(([START_PRICES[row.base]], close[:-1]))
+        close = start_price * np.exp(np.cumsum(shocks[:, 0]))
+        open_ = np.concatenate((np.array([start_price]), close[:-1]))
         high = np.maximum(open_, close) * np.exp(np.abs(shocks[:, 1]))
         low = np.minimum(open_, close) * np.exp(-np.abs(shocks[:, 2]))
         frames.append(pd.DataFrame({
-            "exchange": row.exchange, "symbol": row.symbol, "timeframe": "1m", "ts": ts,
+            "exchange": exchange, "symbol": symbol, "timeframe": "1m", "ts": ts,
             "open": open_, "high": high, "low": low, "close": close,
             "volume": rng.gamma(2.0, 5.0, n_minutes),
         }))

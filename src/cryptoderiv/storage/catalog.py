@@ -7,9 +7,8 @@ constraints and foreign keys. Nothing here is a second copy of the schema.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import re
+from dataclasses import dataclass
 
 import psycopg
 
@@ -65,7 +64,7 @@ def load_contract(conn: psycopg.Connection, table: str) -> TableContract:
         raise ContractViolation(f"unknown table {table!r}")
     oid = oid_row[0]
     columns = tuple(
-        Column(name, TYPE_ALIASES.get(typname, typname), not_null, generated)
+        Column(name, TYPE_ALIASES.get(typname) or str(typname), not_null, generated)
         for name, typname, not_null, generated in conn.execute(
             "SELECT a.attname, t.typname, a.attnotnull, (a.attidentity <> '' OR a.atthasdef)"
             " FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"

@@ -84,7 +84,8 @@ class LocalCluster:
     @property
     def password(self) -> str:
         if not self.password_file.is_file():
-            raise DatabaseError(f"local cluster not initialised ({self.password_file} missing): run 'cryptoderiv db start'")
+            raise DatabaseError(
+                f"local cluster not initialised ({self.password_file} missing): run 'cryptoderiv db start'")
         return self.password_file.read_text().strip()
 
     def url(self, database: str | None = None) -> str:

@@ -76,7 +76,9 @@ def encode_frame(frame: pd.DataFrame, pg_types: list[str]) -> bytes:
     if n_rows and all(w is not None for w in widths):
         return _encode_constant_width(columns, [int(w or 0) for w in widths], n_rows)
     data_lengths = [np.maximum(c.lengths, 0) for c in columns]
-    row_sizes = 2 + 4 * n_cols + np.sum(data_lengths, axis=0, dtype=np.int64) if n_cols else np.full(n_rows, 2)
+    row_sizes = np.full(n_rows, 2 + 4 * n_cols, dtype=np.int64)
+    for data_len in data_lengths:
+        row_sizes += data_len
     row_starts = np.zeros(n_rows, dtype=np.int64)
     np.cumsum(row_sizes[:-1], out=row_starts[1:])
     row_starts += len(SIGNATURE)

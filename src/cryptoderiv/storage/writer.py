@@ -1,15 +1,18 @@
-"""Idempotent, all-or-nothing batch writes: binary COPY into staging, then upsert.
+"""Idempotent, all-or-nothing batch writes: binary COPY, staged upsert when needed.
 
 :func:`write_frame` is how every pipeline stage stores rows. A batch is checked against the table's
 contract (read from the catalog, see :mod:`cryptoderiv.storage.catalog`) before anything is published:
 
 1. in pandas: unknown or missing columns, wrong dtypes, naive timestamps, NULL/NaN/inf where the
    schema forbids them, duplicate keys within the batch, references to unknown instruments;
-2. in the database, on the staged copy: every CHECK constraint of the table, evaluated per row.
+2. in the database: every CHECK constraint of the table, evaluated per row on a staged copy.
 
 Any violation raises :class:`~cryptoderiv.errors.ContractViolation` naming the rows (0-based position
 in the batch, with their key) and the column or constraint; the transaction is rolled back, so a
-batch is written whole or not at all. Rows pass to the target with
+batch is written whole or not at all.
+
+A batch for a window the table holds nothing of is COPied straight into the table (the fast path,
+inside a savepoint); otherwise, or when PostgreSQL refuses a row there, it is staged and published with
 ``INSERT ... ON CONFLICT (key) DO UPDATE ... WHERE row IS DISTINCT FROM``, so loading the same batch
 twice leaves the same rows and does not even rewrite them.
 """
@@ -34,7 +37,7 @@ from cryptoderiv.storage.pgcopy import SUPPORTED_TYPES, encode_frame
 
 log = logging.getLogger(__name__)
 
-ROW_COLUMN = "_batch_row"
+ROW_COLUMN = "_batch_row"  # staged rows keep their batch position, so errors can name them
 MAX_LISTED = 20
 
 
@@ -111,63 +114,83 @@ def write_frame(conn: psycopg.Connection, table: str, data: Any) -> WriteResult:
         return WriteResult(table, 0, 0, time.perf_counter() - started)
     columns = list(frame.columns)
     types = [contract.column(c).pg_type for c in columns]
-    stage = sql.Identifier(f"_stage_{table}")
     with conn.transaction():
-        conn.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
-            stage, sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(table)))
-        conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} bigint").format(stage, sql.Identifier(ROW_COLUMN)))
-        payload = encode_frame(frame.assign(**{ROW_COLUMN: np.arange(len(frame), dtype=np.int64)}),
-                               [*types, "int8"])
-        copy_stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
-            stage, sql.SQL(", ").join(map(sql.Identifier, [*columns, ROW_COLUMN])))
-        with conn.cursor().copy(copy_stmt) as copy:
-            copy.write(payload)
-        _check_staged(conn, contract, frame, stage)
         if contract.time_column and contract.time_column in frame.columns:
             ts = frame[contract.time_column]
             conn.execute("SELECT cd_ensure_partitions(%s, %s, %s)", (table, ts.min(), ts.max()))
-        changed = _publish(conn, contract, columns, stage, frame)
+        changed = _copy_into_new_window(conn, contract, frame, columns, types)
+        if changed is None:
+            changed = _stage_check_and_upsert(conn, contract, frame, columns, types)
     seconds = time.perf_counter() - started
     log.info("%s: %d rows in, %d changed, %.2fs", table, len(frame), changed, seconds)
     return WriteResult(table, len(frame), changed, seconds)
 
 
-def _publish(conn: psycopg.Connection, contract: TableContract, columns: list[str], stage: sql.Identifier,
-             frame: pd.DataFrame) -> int:
-    """Move the staged rows into the target; returns the rows inserted or changed.
+_REFUSALS = (psycopg.errors.UniqueViolation, psycopg.errors.CheckViolation, psycopg.errors.NotNullViolation,
+             psycopg.errors.ForeignKeyViolation)
 
-    Fast path: when the target holds nothing in the batch's key window (the usual case of a new
-    window), a plain INSERT does the same as the upsert at a fraction of the cost. Should another
-    writer fill the window meanwhile, the unique violation sends us back to the upsert.
+
+def _copy_into_new_window(conn: psycopg.Connection, contract: TableContract, frame: pd.DataFrame,
+                          columns: list[str], types: list[str]) -> int | None:
+    """Fast path for a window the table holds nothing of (the usual case): COPY straight into it.
+
+    Returns the rows written, or None when the fast path does not apply or PostgreSQL refused the
+    rows (a CHECK, or a concurrent writer): the savepoint is rolled back and the staged path then
+    names the offending rows or upserts.
     """
-    if not _window_occupied(conn, contract, stage, frame):
-        try:
-            with conn.transaction():
-                insert = sql.SQL("INSERT INTO {} ({}) SELECT {} FROM {}").format(
-                    sql.Identifier(contract.name), sql.SQL(", ").join(map(sql.Identifier, columns)),
-                    sql.SQL(", ").join(map(sql.Identifier, columns)), stage)
-                return conn.execute(insert).rowcount
-        except psycopg.errors.UniqueViolation:
-            log.info("%s: window filled concurrently; upserting instead", contract.name)
-    return conn.execute(_upsert_sql(contract, columns, stage)).rowcount
+    if _window_occupied(conn, contract, frame):
+        return None
+    try:
+        with conn.transaction(), conn.cursor().copy(_copy_sql(sql.Identifier(contract.name), columns)) as copy:
+            copy.write(encode_frame(frame, types))
+    except _REFUSALS as exc:
+        log.info("%s: direct load refused (%s); staging the batch", contract.name, type(exc).__name__)
+        return None
+    return len(frame)
 
 
-def _window_occupied(conn: psycopg.Connection, contract: TableContract, stage: sql.Identifier,
-                     frame: pd.DataFrame) -> bool:
-    """Whether any target row shares the batch's key prefix within its time window."""
+def _stage_check_and_upsert(conn: psycopg.Connection, contract: TableContract, frame: pd.DataFrame,
+                            columns: list[str], types: list[str]) -> int:
+    """COPY into a temporary staging table, name every row that breaks a CHECK, then upsert."""
+    stage = sql.Identifier(f"_stage_{contract.name}")
+    conn.execute(sql.SQL("CREATE TEMP TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+        stage, sql.SQL(", ").join(map(sql.Identifier, columns)), sql.Identifier(contract.name)))
+    conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} bigint").format(stage, sql.Identifier(ROW_COLUMN)))
+    numbered = frame.assign(**{ROW_COLUMN: np.arange(len(frame), dtype=np.int64)})
+    with conn.cursor().copy(_copy_sql(stage, [*columns, ROW_COLUMN])) as copy:
+        copy.write(encode_frame(numbered, [*types, "int8"]))
+    _check_staged(conn, contract, frame, stage)
+    changed = conn.execute(_upsert_sql(contract, columns, stage)).rowcount
+    conn.execute(sql.SQL("DROP TABLE {}").format(stage))  # a later write in the same transaction stages anew
+    return changed
+
+
+def _copy_sql(target: sql.Identifier, columns: list[str]) -> sql.Composed:
+    return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(
+        target, sql.SQL(", ").join(map(sql.Identifier, columns)))
+
+
+def _window_occupied(conn: psycopg.Connection, contract: TableContract, frame: pd.DataFrame) -> bool:
+    """Whether the table already holds a row with one of the batch's key prefixes inside its time
+    window (answered from the key index). Tables without a time column always count as occupied."""
     time_col = contract.time_column
     if not time_col or time_col not in frame.columns:
         return True
     prefix = [c for c in contract.key if c != time_col]
     ts = frame[time_col]
     condition = sql.SQL("t.{} BETWEEN %s AND %s").format(sql.Identifier(time_col))
-    if prefix:
-        query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} t JOIN (SELECT DISTINCT {} FROM {}) d USING ({}) WHERE {})")
-        query = query.format(sql.Identifier(contract.name), sql.SQL(", ").join(map(sql.Identifier, prefix)), stage,
-                             sql.SQL(", ").join(map(sql.Identifier, prefix)), condition)
-    else:
+    if not prefix:
         query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} t WHERE {})").format(sql.Identifier(contract.name), condition)
-    row = conn.execute(query, (ts.min(), ts.max())).fetchone()
+        row = conn.execute(query, (ts.min(), ts.max())).fetchone()
+        return bool(row and row[0])
+    distinct = frame[prefix].drop_duplicates()
+    arrays = sql.SQL(", ").join(
+        sql.SQL("%s::{}[]").format(sql.SQL(contract.column(c).pg_type)) for c in prefix)
+    query = sql.SQL("SELECT EXISTS (SELECT 1 FROM {} t JOIN unnest({}) AS d({}) USING ({}) WHERE {})").format(
+        sql.Identifier(contract.name), arrays, sql.SQL(", ").join(map(sql.Identifier, prefix)),
+        sql.SQL(", ").join(map(sql.Identifier, prefix)), condition)
+    params = [distinct[c].tolist() for c in prefix]
+    row = conn.execute(query, (*params, ts.min(), ts.max())).fetchone()
     return bool(row and row[0])
 
 
@@ -176,7 +199,7 @@ def _upsert_sql(contract: TableContract, columns: list[str], stage: sql.Identifi
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     updatable = [c for c in columns if c not in contract.key]
     if not updatable:
-        action = sql.SQL("DO NOTHING")
+        action: sql.Composable = sql.SQL("DO NOTHING")
     else:
         sets = sql.SQL(", ").join(sql.SQL("{0} = EXCLUDED.{0}").format(sql.Identifier(c)) for c in updatable)
         old = sql.SQL(", ").join(sql.SQL("{}.{}").format(target, sql.Identifier(c)) for c in updatable)
@@ -215,10 +238,11 @@ def _check_frame(conn: psycopg.Connection, contract: TableContract, frame: pd.Da
     known = {c.name for c in contract.columns}
     unknown = [c for c in frame.columns if c not in known]
     if unknown:
-        raise ContractViolation(f"{contract.name}: unknown columns {unknown}; the table has {sorted(known)}")
+        raise ContractViolation(
+            f"{contract.name}: unknown columns {unknown} (the table has {sorted(known)}); nothing was written")
     missing = [c for c in contract.required if c not in frame.columns]
     if missing:
-        raise ContractViolation(f"{contract.name}: required columns missing: {missing}")
+        raise ContractViolation(f"{contract.name}: required columns missing: {missing}; nothing was written")
     violations = _Violations(contract.name, frame, contract.key)
     for name in frame.columns:
         column = contract.column(name)

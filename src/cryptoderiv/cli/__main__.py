@@ -1,0 +1,5 @@
+"""``python -m cryptoderiv.cli``."""
+
+from cryptoderiv.cli import main
+
+main()
