@@ -60,3 +60,16 @@ def migrate_command() -> None:
     """Apply pending migrations (starting the local cluster if it is the one in use)."""
     applied = migrate(ensure_database(get_settings()))
     typer.echo(f"applied {len(applied)} migrations: {', '.join(applied)}" if applied else "schema up to date")
+
+
+@app.command()
+def maintain(ahead_days: int = typer.Option(35, help="Create partitions this many days ahead.")) -> None:
+    """Create partitions ahead, drop partitions past their retention, refresh the rollups."""
+    from cryptoderiv.storage.database import connect
+    from cryptoderiv.storage.rollups import maintain_time_tables, refresh_rollups
+
+    with connect(ensure_database(get_settings()), autocommit=True) as conn:
+        for table, created, dropped in maintain_time_tables(conn, ahead_days):
+            typer.echo(f"{table:<16} partitions created {created:>3}, dropped {dropped:>3}")
+        refresh_rollups(conn)
+    typer.echo("rollups refreshed")

@@ -80,3 +80,23 @@ def test_partitions_are_created_ahead_and_rows_leave_the_default_partition(db: p
     weekly = db.execute("SELECT cd_partition_floor('2031-05-14T12:00Z', interval '7 days')").fetchone()[0]
     assert weekly.isoweekday() == 1  # weekly partitions start on Mondays
     db.rollback()
+
+
+def test_maintenance_creates_partitions_ahead_and_applies_retention(db: psycopg.Connection) -> None:
+    from cryptoderiv.storage.rollups import maintain_time_tables
+
+    db.execute("SELECT cd_ensure_partitions('trades', now() - interval '800 days', now() - interval '790 days')")
+    db.execute("SELECT cd_ensure_partitions('trades', now() - interval '30 days', now() - interval '20 days')")
+    old = db.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'trades'::regclass").fetchone()[0]
+    report = {table: (created, dropped) for table, created, dropped in maintain_time_tables(db, ahead_days=35)}
+    assert report["trades"][1] >= 2  # the partitions of 800..790 days ago are past the 730-day retention
+    assert report["ohlcv"][1] == 0   # no retention on candles
+    n_after = db.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'trades'::regclass").fetchone()[0]
+    assert n_after == old - report["trades"][1] + report["trades"][0]
+    # A row 34 days ahead lands in a real partition, not in the default one.
+    db.execute("INSERT INTO instruments (exchange, symbol, kind, base, quote)"
+               " VALUES ('binance', 'X/USDT', 'spot', 'X', 'USDT')")
+    db.execute("INSERT INTO trades VALUES (1, 't1', now() + interval '34 days', 1, 1, 'buy')")
+    assert db.execute("SELECT count(*) FROM trades_default").fetchone() == (0,)
+    assert maintain_time_tables(db, ahead_days=35) == [(t, 0, 0) for t in sorted(report)]
+    db.rollback()
