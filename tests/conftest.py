@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_MARKET_DIR = PROJECT_ROOT.parent / "shared" / "data" / "market"
+
+# Airflow reads its configuration when first imported: give the test run its own home and metadata
+# database before any test module imports it. (Nothing of the user's Airflow is touched.)
+AIRFLOW_TEST_HOME = Path(tempfile.gettempdir()) / f"cryptoderiv-airflow-test-{os.getpid()}"
+os.environ.update({
+    "AIRFLOW_HOME": str(AIRFLOW_TEST_HOME),
+    "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+    "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{AIRFLOW_TEST_HOME}/airflow.db",
+    "AIRFLOW__CORE__PARALLELISM": "4",
+    # Two bundles: the real DAGs, and DAGs that exist only for tests (e.g. one that always fails).
+    "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps([
+        {"name": name, "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+         "kwargs": {"path": str(path)}}
+        for name, path in (("dags-folder", PROJECT_ROOT / "dags"),
+                           ("test-dags", PROJECT_ROOT / "tests" / "integration" / "airflow" / "fixture_dags"))
+    ]),
+})
 
 
 @pytest.fixture(scope="session")
@@ -57,3 +81,59 @@ def db(database_url: str) -> Iterator[Any]:
                      " option_quotes RESTART IDENTITY")
         conn.commit()
         yield conn
+
+
+@dataclass
+class SmtpCatcher:
+    """A real SMTP server on loopback that keeps what it receives."""
+
+    port: int
+    messages: list[Any] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd API
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpCatcher]:
+    """An SMTP server (aiosmtpd) on 127.0.0.1 for the run; tests read ``.messages``."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    catcher = SmtpCatcher(port)
+    controller = Controller(catcher, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield catcher
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow_env(database_url: str, smtp_server: SmtpCatcher) -> Iterator[Path]:
+    """Airflow's metadata database migrated, and the platform's connections pointing at the test
+    database and the test SMTP server (as AIRFLOW_CONN_* variables, the local way)."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(database_url)
+    os.environ["AIRFLOW_CONN_CRYPTODERIV_DB"] = json.dumps({
+        "conn_type": "postgres", "host": parts.hostname, "port": parts.port, "login": parts.username,
+        "password": unquote(parts.password or ""), "schema": parts.path.lstrip("/")})
+    os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps({
+        "conn_type": "smtp", "host": "127.0.0.1", "port": smtp_server.port,
+        "extra": {"disable_tls": True, "disable_ssl": True, "from_email": "airflow@cryptoderiv.local"}})
+    AIRFLOW_TEST_HOME.mkdir(parents=True, exist_ok=True)
+    migrate = subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+                             capture_output=True, text=True, timeout=300, env=os.environ.copy())
+    assert migrate.returncode == 0, migrate.stderr[-2000:]
+    try:
+        yield AIRFLOW_TEST_HOME
+    finally:
+        shutil.rmtree(AIRFLOW_TEST_HOME, ignore_errors=True)

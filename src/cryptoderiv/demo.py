@@ -48,9 +48,9 @@ def run_demo(settings: Settings | None = None,
         progress(f"loading {DEMO_MINUTES} 1m candles per instrument")
         write_frame(conn, "ohlcv", sample_candles(SAMPLE_INSTRUMENTS, DEMO_START, DEMO_MINUTES))
         conn.commit()
+    progress("refreshing the 1h/1d rollups")
+    refresh_rollups(url)
     with connect(url, autocommit=True) as conn:
-        progress("refreshing the 1h/1d rollups")
-        refresh_rollups(conn)
         return [_summarise(conn, table) for table in SUMMARY_TABLES]
 
 

@@ -65,11 +65,10 @@ def migrate_command() -> None:
 @app.command()
 def maintain(ahead_days: int = typer.Option(35, help="Create partitions this many days ahead.")) -> None:
     """Create partitions ahead, drop partitions past their retention, refresh the rollups."""
-    from cryptoderiv.storage.database import connect
     from cryptoderiv.storage.rollups import maintain_time_tables, refresh_rollups
 
-    with connect(ensure_database(get_settings()), autocommit=True) as conn:
-        for table, created, dropped in maintain_time_tables(conn, ahead_days):
-            typer.echo(f"{table:<16} partitions created {created:>3}, dropped {dropped:>3}")
-        refresh_rollups(conn)
+    url = ensure_database(get_settings())
+    for table, created, dropped in maintain_time_tables(url, ahead_days):
+        typer.echo(f"{table:<16} partitions created {created:>3}, dropped {dropped:>3}")
+    refresh_rollups(url)
     typer.echo("rollups refreshed")

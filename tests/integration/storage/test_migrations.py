@@ -82,13 +82,15 @@ def test_partitions_are_created_ahead_and_rows_leave_the_default_partition(db: p
     db.rollback()
 
 
-def test_maintenance_creates_partitions_ahead_and_applies_retention(db: psycopg.Connection) -> None:
+def test_maintenance_creates_partitions_ahead_and_applies_retention(
+        database_url: str, db: psycopg.Connection) -> None:
     from cryptoderiv.storage.rollups import maintain_time_tables
 
     db.execute("SELECT cd_ensure_partitions('trades', now() - interval '800 days', now() - interval '790 days')")
     db.execute("SELECT cd_ensure_partitions('trades', now() - interval '30 days', now() - interval '20 days')")
+    db.commit()
     old = db.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'trades'::regclass").fetchone()[0]
-    report = {table: (created, dropped) for table, created, dropped in maintain_time_tables(db, ahead_days=35)}
+    report = {table: (created, dropped) for table, created, dropped in maintain_time_tables(database_url, ahead_days=35)}
     assert report["trades"][1] >= 2  # the partitions of 800..790 days ago are past the 730-day retention
     assert report["ohlcv"][1] == 0   # no retention on candles
     n_after = db.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'trades'::regclass").fetchone()[0]
@@ -98,5 +100,5 @@ def test_maintenance_creates_partitions_ahead_and_applies_retention(db: psycopg.
                " VALUES ('binance', 'X/USDT', 'spot', 'X', 'USDT')")
     db.execute("INSERT INTO trades VALUES (1, 't1', now() + interval '34 days', 1, 1, 'buy')")
     assert db.execute("SELECT count(*) FROM trades_default").fetchone() == (0,)
-    assert maintain_time_tables(db, ahead_days=35) == [(t, 0, 0) for t in sorted(report)]
+    assert maintain_time_tables(database_url, ahead_days=35) == [(t, 0, 0) for t in sorted(report)]
     db.rollback()

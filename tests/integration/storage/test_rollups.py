@@ -15,9 +15,9 @@ def test_rollups_match_a_resample_of_the_minute_bars(database_url: str, db: psyc
     minute = sample_candles(SAMPLE_INSTRUMENTS.iloc[:1], pd.Timestamp("2026-11-01T00:00Z"), 3 * 24 * 60 + 17)
     write_frame(db, "ohlcv", minute)
     db.commit()
+    refresh_rollups(database_url)
+    refresh_rollups(database_url)  # the second refresh runs CONCURRENTLY on the populated views
     with psycopg.connect(database_url, autocommit=True) as conn:
-        refresh_rollups(conn)
-        refresh_rollups(conn)  # the second refresh runs CONCURRENTLY on the populated views
         hourly = pd.DataFrame(conn.execute("SELECT ts, open, high, low, close, volume, n_bars FROM ohlcv_1h"
                                            " ORDER BY ts").fetchall(),
                               columns=["ts", "open", "high", "low", "close", "volume", "n_bars"])

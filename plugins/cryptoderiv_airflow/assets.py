@@ -1,0 +1,19 @@
+"""Assets: the published tables, defined once. Producers list them as outlets; consumers schedule on them."""
+
+from __future__ import annotations
+
+from airflow.sdk import Asset
+
+
+def table_asset(table: str, group: str) -> Asset:
+    """The Asset of a published table of the platform database."""
+    return Asset(name=f"cryptoderiv.{table}", uri=f"cryptoderiv://tables/{table}", group=group)
+
+
+INSTRUMENTS = table_asset("instruments", "market")
+OHLCV = table_asset("ohlcv", "market")
+OHLCV_ROLLUPS = table_asset("ohlcv_rollups", "market")
+FUNDING_RATES = table_asset("funding_rates", "derivatives")
+OPEN_INTEREST = table_asset("open_interest", "derivatives")
+FUTURES_QUOTES = table_asset("futures_quotes", "derivatives")
+OPTION_QUOTES = table_asset("option_quotes", "options")
