@@ -90,7 +90,8 @@ def test_maintenance_creates_partitions_ahead_and_applies_retention(
     db.execute("SELECT cd_ensure_partitions('trades', now() - interval '30 days', now() - interval '20 days')")
     db.commit()
     old = db.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'trades'::regclass").fetchone()[0]
-    report = {table: (created, dropped) for table, created, dropped in maintain_time_tables(database_url, ahead_days=35)}
+    done = maintain_time_tables(database_url, ahead_days=35)
+    report = {table: (created, dropped) for table, created, dropped in done}
     assert report["trades"][1] >= 2  # the partitions of 800..790 days ago are past the 730-day retention
     assert report["ohlcv"][1] == 0   # no retention on candles
     n_after = db.execute("SELECT count(*) FROM pg_inherits WHERE inhparent = 'trades'::regclass").fetchone()[0]
