@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from urllib.parse import urlsplit
 
 import psycopg
 
@@ -34,16 +35,25 @@ def ensure_database(settings: Settings | None = None) -> str:
         with psycopg.connect(url, connect_timeout=5):
             pass
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"cannot connect to the database: {str(exc).strip().splitlines()[-1]}") from exc
+        raise _unreachable(url, exc) from exc
     return url
 
 
 @contextmanager
 def connect(url: str | None = None, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
     """A psycopg connection to the platform database, UTC session time zone."""
+    url = url or database_url()
     try:
-        conn = psycopg.connect(url or database_url(), autocommit=autocommit, options="-c timezone=UTC")
+        conn = psycopg.connect(url, autocommit=autocommit, options="-c timezone=UTC")
     except psycopg.OperationalError as exc:
-        raise DatabaseError(f"cannot connect to the database: {str(exc).strip().splitlines()[-1]}") from exc
+        raise _unreachable(url, exc) from exc
     with conn:
         yield conn
+
+
+def _unreachable(url: str, exc: psycopg.OperationalError) -> DatabaseError:
+    """One readable line naming the server (never the password) and libpq's reason."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}/{parts.path.lstrip('/')}"
+    reason = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    return DatabaseError(f"cannot connect to the database at {where}: {reason}")

@@ -49,9 +49,10 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 def test_cli_errors_are_one_line_and_a_non_zero_exit() -> None:
-    result = _cli("db", "migrate", env={"DATABASE_URL": "postgresql://nobody:x@127.0.0.1:9/none"})
+    result = _cli("db", "migrate", env={"DATABASE_URL": "postgresql://nobody:pw-never-shown@127.0.0.1:9/none"})
     assert result.returncode == 1
-    assert result.stderr.startswith("error: cannot connect to the database")
+    assert result.stderr.startswith("error: cannot connect to the database at 127.0.0.1:9/none")
+    assert "pw-never-shown" not in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
