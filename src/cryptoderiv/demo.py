@@ -1,7 +1,8 @@
 """The main job, end to end, on the embedded defaults (``make demo`` / ``cryptoderiv demo``).
 
-Today: database up, schema migrated, a generated sample loaded through the storage writer, rollups
-refreshed, and a summary of every market table. Each later stage of the platform adds its step here.
+Today: database up, schema migrated, a generated sample loaded through the storage writer, then the
+pipeline's DAGs run through Airflow (``airflow dags test``; today the storage upkeep that refreshes the
+rollups), and a summary of every market table. Each later stage of the platform adds its DAGs here.
 """
 
 from __future__ import annotations
@@ -13,17 +14,25 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from cryptoderiv.airflow_runtime import AirflowRunError, AirflowRuntime, DagRunOutcome
 from cryptoderiv.config import Settings, get_settings
 from cryptoderiv.samples import SAMPLE_INSTRUMENTS, sample_candles
 from cryptoderiv.storage import write_frame
 from cryptoderiv.storage.database import connect, ensure_database
 from cryptoderiv.storage.migrations import migrate
-from cryptoderiv.storage.rollups import refresh_rollups
 
 SUMMARY_TABLES = ("instruments", "ohlcv", "ohlcv_1h", "ohlcv_1d", "trades", "funding_rates",
                   "open_interest", "futures_quotes", "option_quotes")
 DEMO_START = pd.Timestamp("2026-11-01T00:00:00Z")
 DEMO_MINUTES = 24 * 60
+DEMO_LOGICAL_DATE = "2026-11-02T00:00:00+00:00"
+DEMO_DAGS = ("maintenance__time_tables",)  # each stage of the platform adds its DAGs here, in order
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    tables: list[TableSummary]
+    dag_runs: list[DagRunOutcome]
 
 
 @dataclass(frozen=True)
@@ -35,8 +44,14 @@ class TableSummary:
 
 
 def run_demo(settings: Settings | None = None,
-             progress: Callable[[str], None] = lambda _: None) -> list[TableSummary]:
-    """Run every stage once and return the per-table summary. Idempotent: a second run changes nothing."""
+             progress: Callable[[str], None] = lambda _: None) -> DemoSummary:
+    """Run every stage once and return the summary. Idempotent: a second run changes nothing.
+
+    Raises
+    ------
+    AirflowRunError
+        A stage's DAG run did not succeed (the message names it and its log).
+    """
     settings = settings or get_settings()
     progress("starting the database")
     url = ensure_database(settings)
@@ -48,10 +63,18 @@ def run_demo(settings: Settings | None = None,
         progress(f"loading {DEMO_MINUTES} 1m candles per instrument")
         write_frame(conn, "ohlcv", sample_candles(SAMPLE_INSTRUMENTS, DEMO_START, DEMO_MINUTES))
         conn.commit()
-    progress("refreshing the 1h/1d rollups")
-    refresh_rollups(url)
+    airflow = AirflowRuntime(settings, url)
+    progress("preparing Airflow's metadata database")
+    airflow.migrate()
+    runs = []
+    for dag_id in DEMO_DAGS:
+        progress(f"running {dag_id} through Airflow")
+        outcome = airflow.run_dag(dag_id, DEMO_LOGICAL_DATE)
+        if not outcome.succeeded:
+            raise AirflowRunError(f"{dag_id} ended {outcome.state}; see {outcome.log_file}")
+        runs.append(outcome)
     with connect(url, autocommit=True) as conn:
-        return [_summarise(conn, table) for table in SUMMARY_TABLES]
+        return DemoSummary([_summarise(conn, table) for table in SUMMARY_TABLES], runs)
 
 
 def _summarise(conn: psycopg.Connection, table: str) -> TableSummary:

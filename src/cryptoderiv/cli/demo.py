@@ -13,10 +13,14 @@ def demo() -> None:
     console = Console()
     with console.status("starting") as status:
         summary = run_demo(progress=lambda step: status.update(step))
+    console.print("[bold]Airflow DAG runs[/bold] (metadata in .local/airflow)")
+    for run in summary.dag_runs:
+        console.print(f"  {run.dag_id}: {run.state}, run id {run.run_id}", soft_wrap=True)
+        console.print(f"    log: {run.log_file}", soft_wrap=True)
     table = Table(title="cryptoderiv demo: market tables")
     for column in ("table", "rows", "first ts (UTC)", "last ts (UTC)"):
         table.add_column(column, justify="right" if column == "rows" else "left")
-    for row in summary:
+    for row in summary.tables:
         table.add_row(row.table, f"{row.rows:,}", _when(row.first_ts), _when(row.last_ts))
     console.print(table)
     console.print("database URL: [bold]cryptoderiv db url[/bold]; schema status: [bold]cryptoderiv db status[/bold]")

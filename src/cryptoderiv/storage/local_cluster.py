@@ -9,6 +9,7 @@ password generated at ``initdb`` time and kept in a mode-0600 file beside the da
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import pwd
@@ -55,13 +56,32 @@ class LocalCluster:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.root = settings.pg_dir
+        self.root = self._data_root()
         self.data_dir = self.root / "data"
         self.log_file = self.root / "server.log"
         self.password_file = settings.local_dir / "pg_password"
         self.socket_dir = self.root / "run"
 
     # -- helpers -----------------------------------------------------------------------------
+    def _data_root(self) -> Path:
+        """``LOCAL_DIR/pg``, unless the server's OS account cannot reach it (a checkout under a
+        private home such as /root): then a folder of its own under /var/lib/cryptoderiv."""
+        preferred = self.settings.pg_dir
+        user = self._os_user()
+        if not user:
+            return preferred
+        probe = preferred
+        while not probe.exists() and probe != probe.parent:
+            probe = probe.parent
+        reachable = subprocess.run(["runuser", "-u", user, "--", "test", "-x", str(probe)],
+                                   capture_output=True, check=False).returncode == 0
+        if reachable:
+            return preferred
+        digest = hashlib.sha256(str(preferred.resolve()).encode()).hexdigest()[:12]
+        fallback = Path("/var/lib/cryptoderiv") / digest / "pg"
+        log.info("%s is not reachable by %s; the cluster lives in %s", preferred, user, fallback)
+        return fallback
+
     def _os_user(self) -> str | None:
         """The account to run the server as, or None to run as ourselves (not root)."""
         return self.settings.local_pg_os_user if os.geteuid() == 0 else None
@@ -110,6 +130,7 @@ class LocalCluster:
         self.settings.local_dir.mkdir(parents=True, exist_ok=True)
         if self.root.exists():
             shutil.rmtree(self.root)  # a half-made cluster from an interrupted initdb
+        self.root.parent.mkdir(parents=True, exist_ok=True)
         for d in (self.root, self.socket_dir):
             d.mkdir(parents=True, exist_ok=True)
             self._chown(d)

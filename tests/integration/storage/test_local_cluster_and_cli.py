@@ -60,3 +60,19 @@ def test_cli_db_url_and_migrate_against_a_given_server(database_url: str) -> Non
     result = _cli("db", "migrate", env={"DATABASE_URL": database_url})
     assert result.returncode == 0 and "schema up to date" in result.stdout
     assert _cli("db", "url", env={"DATABASE_URL": database_url}).stdout.strip() == database_url
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the fallback only applies when run as root")
+def test_a_checkout_the_server_account_cannot_reach_gets_a_data_folder_it_can(tmp_path: Path) -> None:
+    private = tmp_path / "private-home"
+    private.mkdir(mode=0o700)
+    settings = Settings(local_dir=private / "checkout" / ".local", local_pg_port=55498, database_url=None)
+    cluster = LocalCluster(settings)
+    assert str(cluster.data_dir).startswith("/var/lib/cryptoderiv/")
+    try:
+        assert cluster.start() is True
+        with psycopg.connect(cluster.url()) as conn:
+            assert conn.execute("SELECT 1").fetchone() == (1,)
+    finally:
+        cluster.stop()
+        shutil.rmtree(cluster.root.parent, ignore_errors=True)
