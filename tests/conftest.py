@@ -78,7 +78,7 @@ def db(database_url: str) -> Iterator[Any]:
 
     with psycopg.connect(database_url, options="-c timezone=UTC") as conn:
         conn.execute("TRUNCATE instruments, ohlcv, trades, funding_rates, open_interest, futures_quotes,"
-                     " option_quotes RESTART IDENTITY")
+                     " option_quotes, ingest_runs RESTART IDENTITY")
         conn.commit()
         yield conn
 
