@@ -12,6 +12,7 @@ Running the sync again for the same listings and as-of time leaves the table unc
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -33,13 +34,20 @@ class CatalogChange:
 
 
 def sync_instruments(conn: psycopg.Connection, exchange: str, listing: pd.DataFrame,
-                     as_of: pd.Timestamp) -> CatalogChange:
-    """Bring ``instruments`` in line with ``listing`` (one exchange), all or nothing."""
+                     as_of: pd.Timestamp, kinds: Sequence[str] | None = None) -> CatalogChange:
+    """Bring ``instruments`` in line with ``listing`` (one exchange), all or nothing.
+
+    ``kinds`` scopes the sync: a listing of options only (``kinds=["option"]``) delists no perpetual.
+    """
     if listing.empty:
         raise ContractViolation(f"{exchange}: empty instrument listing; refusing to delist the whole venue")
     other = set(listing["exchange"].unique()) - {exchange}
     if other:
         raise ContractViolation(f"{exchange}: listing contains rows of other exchanges: {sorted(other)}")
+    scope = sorted(kinds) if kinds else ["spot", "perpetual", "future", "option"]
+    outside = set(listing["kind"].unique()) - set(scope)
+    if outside:
+        raise ContractViolation(f"{exchange}: listing has kinds {sorted(outside)} outside the sync's scope {scope}")
     as_of = pd.Timestamp(as_of).tz_convert("UTC")
     frame = listing.loc[:, [c for c in CATALOG_COLUMNS if c in listing.columns]].copy()
     expired = frame["expiry"].notna() & (frame["expiry"] <= as_of) if "expiry" in frame else False
@@ -56,7 +64,17 @@ def sync_instruments(conn: psycopg.Connection, exchange: str, listing: pd.DataFr
             (exchange, frame["symbol"].tolist()))
         delisted = conn.execute(
             "UPDATE instruments SET active = false, delisted_at = COALESCE(delisted_at, %s)"
-            " WHERE exchange = %s AND (NOT (symbol = ANY(%s)) OR (expiry IS NOT NULL AND expiry <= %s))"
+            " WHERE exchange = %s AND kind = ANY(%s)"
+            " AND (NOT (symbol = ANY(%s)) OR (expiry IS NOT NULL AND expiry <= %s))"
             " AND (active OR delisted_at IS NULL)",
-            (as_of, exchange, frame["symbol"].tolist(), as_of)).rowcount
+            (as_of, exchange, scope, frame["symbol"].tolist(), as_of)).rowcount
     return CatalogChange(exchange, len(frame), len(set(frame["symbol"]) - known), delisted)
+
+
+def active_symbols(conn: psycopg.Connection, exchange: str, kinds: Sequence[str], base: str | None = None) -> list[str]:
+    """Symbols of the exchange's active instruments of some kinds (optionally one base coin), sorted."""
+    rows = conn.execute(
+        "SELECT symbol FROM instruments WHERE exchange = %s AND kind = ANY(%s) AND active"
+        " AND (%s::text IS NULL OR base = %s) ORDER BY symbol",
+        (exchange, list(kinds), base, base))
+    return [row[0] for row in rows]

@@ -1,8 +1,9 @@
 """Raw landing: the exchange responses a run used, as one Parquet file per (dataset, run, exchange).
 
-Each response keeps the request (method and parameters), the parsed JSON payload as text, and when it
-was fetched (UTC). Files are written to a temporary name and renamed, so a reader never sees half a
-file, and a re-run of the same run id replaces its file: landing is idempotent.
+Each row is one :class:`cryptoderiv.exchanges.fetch.RawResponse`: the ccxt method and its arguments,
+the request URL, when it arrived (UTC) and the venue's JSON payload as text. Files are written to a
+temporary name and renamed, so a reader never sees half a file, and a re-run of the same run id
+replaces its file: landing is idempotent.
 """
 
 from __future__ import annotations
@@ -11,35 +12,24 @@ import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cryptoderiv.config import get_settings
+from cryptoderiv.exchanges.fetch import RawResponse
 
 SCHEMA = pa.schema([
     ("exchange", pa.string()),
     ("method", pa.string()),
-    ("params", pa.string()),        # JSON
-    ("payload", pa.string()),       # JSON, as the exchange (or ccxt's raw `info`) returned it
+    ("request", pa.string()),       # JSON of the call's arguments
+    ("url", pa.string()),
     ("fetched_at", pa.timestamp("ms", tz="UTC")),
+    ("payload", pa.string()),       # JSON, as the venue returned it
 ])
 _UNSAFE = re.compile(r"[^A-Za-z0-9._+-]")
-
-
-@dataclass(frozen=True)
-class RawResponse:
-    """One exchange response used by a run."""
-
-    exchange: str
-    method: str
-    params: dict[str, Any]
-    payload: Any
-    fetched_at: pd.Timestamp
 
 
 def landing_root() -> Path:
@@ -54,9 +44,10 @@ def land_raw(responses: Sequence[RawResponse], dataset: str, run_id: str, exchan
     table = pa.Table.from_pydict({
         "exchange": [r.exchange for r in responses],
         "method": [r.method for r in responses],
-        "params": [json.dumps(r.params, sort_keys=True, default=str) for r in responses],
-        "payload": [json.dumps(r.payload, default=str) for r in responses],
+        "request": [json.dumps(r.request, sort_keys=True, default=str) for r in responses],
+        "url": [r.url for r in responses],
         "fetched_at": [pd.Timestamp(r.fetched_at).tz_convert("UTC") for r in responses],
+        "payload": [json.dumps(r.payload, default=str) for r in responses],
     }, schema=SCHEMA)
     partial = path.with_suffix(".parquet.partial")
     pq.write_table(table, partial, compression="zstd")
@@ -65,9 +56,7 @@ def land_raw(responses: Sequence[RawResponse], dataset: str, run_id: str, exchan
 
 
 def read_landed(path: Path) -> list[RawResponse]:
-    """The responses of a landed file, payloads parsed back from JSON."""
-    table = pq.read_table(path, schema=SCHEMA).to_pandas()
-    return [
-        RawResponse(row.exchange, row.method, json.loads(row.params), json.loads(row.payload), row.fetched_at)
-        for row in table.itertuples(index=False)
-    ]
+    """The responses of a landed file, arguments and payloads parsed back from JSON."""
+    rows = pq.read_table(path, schema=SCHEMA).to_pylist()
+    return [RawResponse(r["exchange"], r["method"], json.loads(r["request"]), r["url"],
+                        pd.Timestamp(r["fetched_at"]), json.loads(r["payload"])) for r in rows]

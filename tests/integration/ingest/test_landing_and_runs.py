@@ -7,7 +7,8 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 
-from cryptoderiv.ingest.landing import RawResponse, land_raw, read_landed
+from cryptoderiv.exchanges.fetch import RawResponse
+from cryptoderiv.ingest.landing import land_raw, read_landed
 from cryptoderiv.ingest.runs import IngestRun, record_run
 
 T0 = pd.Timestamp("2026-11-01T00:00Z")
@@ -15,7 +16,8 @@ T0 = pd.Timestamp("2026-11-01T00:00Z")
 
 def responses(n: int) -> list[RawResponse]:
     return [RawResponse("binance", "fetch_ohlcv", {"symbol": "BTC/USDT", "since": i * 60_000, "limit": 1000},
-                        [[i * 60_000, 1.0, 2.0, 0.5, 1.5, 10.0]], T0 + pd.Timedelta(seconds=i)) for i in range(n)]
+                        "http://127.0.0.1:1/api.binance.com/api/v3/klines", T0 + pd.Timedelta(seconds=i),
+                        [[i * 60_000, 1.0, 2.0, 0.5, 1.5, 10.0]]) for i in range(n)]
 
 
 def test_landing_round_trips_and_a_rerun_replaces_the_file(tmp_path: Path) -> None:
