@@ -13,13 +13,13 @@ from airflow.sdk import dag, task
 
 from cryptoderiv.storage.rollups import maintain_time_tables, refresh_rollups
 from cryptoderiv_airflow.assets import OHLCV_ROLLUPS
-from cryptoderiv_airflow.defaults import default_args
+from cryptoderiv_airflow.defaults import default_args, interval_schedule
 from cryptoderiv_airflow.hooks import platform_database_url
 
 
 @dag(
     dag_id="maintenance__time_tables",
-    schedule="@daily",
+    schedule=interval_schedule("@daily"),
     start_date=pendulum.datetime(2026, 11, 1, tz="UTC"),
     catchup=False,
     default_args=default_args(),

@@ -133,6 +133,11 @@ def airflow_env(database_url: str, smtp_server: SmtpCatcher) -> Iterator[Path]:
     migrate = subprocess.run([str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
                              capture_output=True, text=True, timeout=300, env=os.environ.copy())
     assert migrate.returncode == 0, migrate.stderr[-2000:]
+    from cryptoderiv.airflow_runtime import pools_import_command
+
+    pools = subprocess.run([str(Path(sys.executable).parent / "airflow"), *pools_import_command(AIRFLOW_TEST_HOME)],
+                           capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    assert pools.returncode == 0, pools.stderr[-2000:]
     try:
         yield AIRFLOW_TEST_HOME
     finally:

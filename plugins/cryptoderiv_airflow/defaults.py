@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+from airflow.sdk import CronDataIntervalTimetable
 
 from cryptoderiv.config import get_settings
 
@@ -37,3 +38,12 @@ def default_args(**overrides: Any) -> dict[str, Any]:
     }
     args.update(overrides)
     return args
+
+
+def interval_schedule(cron: str) -> CronDataIntervalTimetable:
+    """A schedule whose runs cover data intervals (``[data_interval_start, data_interval_end)``).
+
+    Airflow 3's plain cron schedules trigger at a time with a zero-length interval; the pipelines work on
+    windows, so they use this. Manual runs and backfills then also get the interval they name.
+    """
+    return CronDataIntervalTimetable(cron, timezone="UTC")

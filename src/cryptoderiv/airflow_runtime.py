@@ -21,6 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from cryptoderiv.config import PROJECT_ROOT, Settings
 from cryptoderiv.errors import CryptoderivError
+from cryptoderiv.ingest.universe import VENUES, venue_pool
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,18 @@ class DagRunOutcome:
     @property
     def succeeded(self) -> bool:
         return self.state == "success"
+
+
+VENUE_POOL_SLOTS = 2  # concurrent tasks per venue: stays well inside every venue's public rate limit
+
+
+def pools_import_command(directory: Path) -> list[str]:
+    """``airflow`` arguments that create (or update) one pool per venue, from a file written here."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "pools.json"
+    path.write_text(json.dumps({venue_pool(v): {"slots": VENUE_POOL_SLOTS, "description": f"requests to {v}",
+                                                "include_deferred": False} for v in VENUES}, indent=2))
+    return ["pools", "import", str(path)]
 
 
 class AirflowRuntime:
@@ -92,11 +105,13 @@ class AirflowRuntime:
                 out.close()  # type: ignore[union-attr]
 
     def migrate(self) -> None:
-        """Create or upgrade Airflow's metadata database (idempotent)."""
+        """Create or upgrade Airflow's metadata database and the venue pools (idempotent)."""
         log_file = self.home / "logs" / "db-migrate.log"
         log_file.parent.mkdir(parents=True, exist_ok=True)
         if self._run(["db", "migrate"], log_file) != 0:
             raise AirflowRunError(f"airflow db migrate failed; see {log_file}")
+        if self._run(pools_import_command(self.home), log_file.with_name("pools.log")) != 0:
+            raise AirflowRunError(f"airflow pools import failed; see {log_file.with_name('pools.log')}")
 
     def run_dag(self, dag_id: str, logical_date: str) -> DagRunOutcome:
         """Run one DAG for ``logical_date`` in-process (``airflow dags test``), wait, report."""

@@ -126,10 +126,14 @@ def ingest_funding(url: str, exchange: str, symbols: str | Sequence[str], start:
 
 
 def ingest_open_interest(url: str, exchange: str, symbols: str | Sequence[str], start: Any, end: Any,
-                         run_id: str, **client: Any) -> IngestSummary:
-    """Open interest in ``[start, end)`` into ``open_interest``."""
+                         run_id: str, history: bool = True, **client: Any) -> IngestSummary:
+    """Open interest in ``[start, end)`` into ``open_interest``; ``history=False`` stores the venue's
+    current figure instead (Deribit publishes no history)."""
     lo, hi = _window(start, end)
-    result = exchange_fetch.fetch_open_interest(exchange, symbols, lo, hi, **client)
+    if history:
+        result = exchange_fetch.fetch_open_interest(exchange, symbols, lo, hi, **client)
+    else:
+        result = exchange_fetch.fetch_open_interest(exchange, symbols, **client)
     return _publish(url, "open_interest", exchange, "open_interest", result, run_id, lo, hi)
 
 
