@@ -14,7 +14,7 @@ SELECT cd_create_time_table('ohlcv', $ddl$
     high          double precision NOT NULL CHECK (high > 0),
     low           double precision NOT NULL CHECK (low > 0),
     close         double precision NOT NULL CHECK (close > 0),
-    volume        double precision NOT NULL CHECK (volume >= 0),   -- base-currency units (contracts for inverse)
+    volume        double precision NOT NULL CHECK (volume >= 0),   -- base-currency units (coin, also for inverse)
     PRIMARY KEY (instrument_id, timeframe, ts)
 $ddl$, 'ts', interval '1 month');
 COMMENT ON TABLE ohlcv IS 'Candles; ts is the UTC open time; prices in quote currency; volume in base units.';
@@ -24,7 +24,7 @@ SELECT cd_create_time_table('trades', $ddl$
     trade_id      text NOT NULL,                 -- the venue's id, unique per instrument
     ts            timestamptz NOT NULL,
     price         double precision NOT NULL CHECK (price > 0),
-    amount        double precision NOT NULL CHECK (amount > 0),   -- base units (contracts for inverse)
+    amount        double precision NOT NULL CHECK (amount > 0),   -- base-currency units (coin, also for inverse)
     side          text CHECK (side IN ('buy', 'sell')),           -- taker side
     PRIMARY KEY (instrument_id, ts, trade_id)
 $ddl$, 'ts', interval '7 days');

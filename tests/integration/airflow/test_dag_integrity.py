@@ -32,4 +32,6 @@ def test_every_dag_follows_the_house_rules(dag_bag) -> None:
         for task in dag.tasks:
             assert task.retries >= 1, f"{dag_id}.{task.task_id}: no retries"
             assert task.execution_timeout is not None, f"{dag_id}.{task.task_id}: no timeout"
-            assert failure_notifier in (task.on_failure_callback or []), f"{dag_id}.{task.task_id}: no notifier"
+            callbacks = task.on_failure_callback
+            callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+            assert failure_notifier in callbacks, f"{dag_id}.{task.task_id}: no notifier"
