@@ -85,6 +85,8 @@ class AirflowRuntime:
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__PARALLELISM": "4",
+            # numba's OpenMP layer is not fork-safe and Airflow forks task processes.
+            "NUMBA_THREADING_LAYER": "workqueue",
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.home / 'airflow.db'}",
             "AIRFLOW_CONN_CRYPTODERIV_DB": json.dumps({
                 "conn_type": "postgres", "host": db.hostname, "port": db.port, "login": db.username,
