@@ -11,6 +11,8 @@ import sys
 import typer
 
 from cryptoderiv.cli import db as db_commands
+from cryptoderiv.cli import ingest as ingest_commands
+from cryptoderiv.cli import simulator as simulator_commands
 from cryptoderiv.cli.demo import demo
 from cryptoderiv.errors import CryptoderivError
 
@@ -21,6 +23,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db_commands.app, name="db", help="Manage the database: local cluster and migrations.")
+app.add_typer(simulator_commands.app, name="simulator", help="The local exchange simulator.")
+app.add_typer(ingest_commands.app, name="ingest", help="Load exchange data into the tables.")
 app.command(name="demo")(demo)
 
 

@@ -159,6 +159,9 @@ def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+SIMULATOR_RATE_LIMIT_MS = 2
+
+
 def make_client(
     venue: str,
     source: ExchangeSource | str | None = None,
@@ -233,5 +236,8 @@ def make_client(
     if resolved is ExchangeSource.SIMULATOR:
         url = simulator_url or settings.simulator_url
         client.urls["api"] = _rewrite_tree(client.urls["api"], url, getattr(client, "hostname", None))
+        if "rateLimit" not in (config or {}):
+            # The limiter stays on, paced for the local simulator rather than a venue's public limits.
+            client.rateLimit = SIMULATOR_RATE_LIMIT_MS
         logger.debug("%s client points at the simulator %s", venue, url)
     return client

@@ -63,6 +63,7 @@ class GateResult:
     table: str
     rows_in: int
     rows_published: int
+    rows_changed: int  # of the published rows, those inserted or changed (0 when re-publishing the same batch)
     rows_quarantined: int
     blocked: bool
     expectations: tuple[ExpectationSummary, ...]
@@ -171,7 +172,7 @@ def audit_and_publish(conn_or_url: psycopg.Connection | str, table: str, frame: 
         if build_docs:
             docs_path = docs.build_data_docs(run, docs.run_docs_dir(run_id, table, docs_root))
         checked_at = datetime.now(UTC)
-        published = 0
+        published = changed = 0
         with conn.transaction():
             results.replace_run(conn, run_id, run, batch, plan, checked_at, str(docs_path) if docs_path else None)
             if not run.blocked:
@@ -181,11 +182,11 @@ def audit_and_publish(conn_or_url: psycopg.Connection | str, table: str, frame: 
                 if frames.references_instruments(table):
                     good = good.astype({"instrument_id": "int64"})
                 if not good.empty:
-                    write_frame(conn, table, good.reset_index(drop=True))
+                    changed = write_frame(conn, table, good.reset_index(drop=True)).rows_changed
                 published = len(good)
         if owned:
             conn.commit()
-    result = _result(run_id, run, len(batch), published, len(quarantined_rows), plan, docs_path)
+    result = _result(run_id, run, len(batch), published, changed, len(quarantined_rows), plan, docs_path)
     _report(result, notify)
     if result.blocked and raise_on_rejection:
         raise BatchRejected(result.summary(), result)
@@ -203,8 +204,8 @@ def _connection(conn_or_url: psycopg.Connection | str) -> Iterator[tuple[psycopg
         yield conn_or_url, False
 
 
-def _result(run_id: str, run: Any, rows_in: int, published: int, quarantined: int, plan: list[Any],
-            docs_path: Path | None) -> GateResult:
+def _result(run_id: str, run: Any, rows_in: int, published: int, changed: int, quarantined: int,
+            plan: list[Any], docs_path: Path | None) -> GateResult:
     per_rule: dict[str, int] = {}
     for item in plan:
         per_rule[item.outcome.name] = per_rule.get(item.outcome.name, 0) + 1
@@ -217,7 +218,7 @@ def _result(run_id: str, run: Any, rows_in: int, published: int, quarantined: in
             success=o.success, passed=passed, failed=failed, quarantined=per_rule.get(o.name, 0),
             observed_value=o.observed_value, exception=o.exception))
     return GateResult(run_id=run_id, table=run.table, rows_in=rows_in, rows_published=published,
-                      rows_quarantined=quarantined, blocked=run.blocked, expectations=tuple(summaries),
+                      rows_changed=changed, rows_quarantined=quarantined, blocked=run.blocked, expectations=tuple(summaries),
                       docs_path=docs_path, suite_version=run.suite_version, validation_seconds=run.seconds)
 
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from cryptoderiv.exchanges import make_client
 from cryptoderiv.simulator import SimulatorServer
 
 SEED = 7
@@ -27,8 +25,3 @@ def past_day() -> tuple[int, int]:
     """``[start, end)`` of the UTC day before yesterday, in ms (complete, in the past)."""
     start = (int(time.time() * 1000) // DAY_MS - 2) * DAY_MS
     return start, start + DAY_MS
-
-
-def plain_ccxt(venue: str, sim: SimulatorServer, flavour: str = "sync") -> Any:
-    """The unmodified ccxt class of a venue, URLs pointed at the simulator (no response checks)."""
-    return make_client(venue, "simulator", simulator_url=sim.url, flavour=flavour, check_responses=False)

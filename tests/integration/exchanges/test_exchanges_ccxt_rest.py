@@ -12,9 +12,9 @@ from ccxt.test.exchange.base.test_market import test_market as check_market
 from ccxt.test.exchange.base.test_ohlcv import test_ohlcv as check_ohlcv
 from ccxt.test.exchange.base.test_open_interest import test_open_interest as check_open_interest
 from ccxt.test.exchange.base.test_ticker import test_ticker as check_ticker
-from conftest import plain_ccxt
 
 from cryptoderiv.simulator.calendar import MS_PER_YEAR
+from tests.integration.exchanges.support import plain_ccxt
 
 VENUES = ("deribit", "binance", "bybit")
 PERP = {"deribit": "BTC/USD:BTC", "binance": "BTC/USDT:USDT", "bybit": "BTC/USDT:USDT"}

@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from ccxt.test.exchange.base.test_ticker import test_ticker as check_ticker
 from ccxt.test.exchange.base.test_trade import test_trade as check_trade
-from conftest import plain_ccxt
 
 from cryptoderiv.exchanges import RetryPolicy, make_client
 from cryptoderiv.exchanges.streams import StreamStats, watch
 from cryptoderiv.simulator import SimulatorServer
+from tests.integration.exchanges.support import plain_ccxt
 
 CASES = [
     ("binance", "BTC/USDT"),
