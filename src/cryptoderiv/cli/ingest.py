@@ -6,6 +6,8 @@ progress bar; every chunk is idempotent, so an interrupted command can simply be
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from itertools import pairwise
 from typing import Annotated
 
 import pandas as pd
@@ -15,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cryptoderiv.config import ExchangeSource
 from cryptoderiv.ingest import pipelines
+from cryptoderiv.ingest.pipelines import IngestSummary
 from cryptoderiv.storage.database import ensure_database
 
 app = typer.Typer(no_args_is_help=True)
@@ -47,7 +50,8 @@ def _client(source: ExchangeSource | None, simulator_url: str | None) -> dict[st
     return client
 
 
-def _run_chunks(dataset: str, start: str, end: str, chunk_hours: int, call) -> None:  # type: ignore[no-untyped-def]
+def _run_chunks(dataset: str, start: str, end: str, chunk_hours: int,
+                call: Callable[[str, pd.Timestamp, pd.Timestamp, str], IngestSummary]) -> None:
     lo, hi = _utc(start, "--start"), _utc(end, "--end")
     if hi <= lo:
         raise typer.BadParameter("--end must be after --start", param_hint="--end")
@@ -58,7 +62,7 @@ def _run_chunks(dataset: str, start: str, end: str, chunk_hours: int, call) -> N
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True)) as progress:
         task = progress.add_task(f"{dataset} {lo:%Y-%m-%d %H:%M} .. {hi:%Y-%m-%d %H:%M}", total=len(edges) - 1)
-        for a, b in zip(edges[:-1], edges[1:], strict=True):
+        for a, b in pairwise(edges):
             summary = call(url, a, b, run_id)
             fetched, changed, missing = fetched + summary.rows_fetched, changed + summary.rows_changed, \
                 missing + summary.missing
