@@ -218,8 +218,9 @@ def _result(run_id: str, run: Any, rows_in: int, published: int, changed: int, q
             success=o.success, passed=passed, failed=failed, quarantined=per_rule.get(o.name, 0),
             observed_value=o.observed_value, exception=o.exception))
     return GateResult(run_id=run_id, table=run.table, rows_in=rows_in, rows_published=published,
-                      rows_changed=changed, rows_quarantined=quarantined, blocked=run.blocked, expectations=tuple(summaries),
-                      docs_path=docs_path, suite_version=run.suite_version, validation_seconds=run.seconds)
+                      rows_changed=changed, rows_quarantined=quarantined, blocked=run.blocked,
+                      expectations=tuple(summaries), docs_path=docs_path, suite_version=run.suite_version,
+                      validation_seconds=run.seconds)
 
 
 def _report(result: GateResult, notify: Notifier | None) -> None:
