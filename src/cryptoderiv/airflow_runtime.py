@@ -60,9 +60,10 @@ def pools_import_command(directory: Path) -> list[str]:
 class AirflowRuntime:
     """Run the ``airflow`` CLI against the project's local Airflow."""
 
-    def __init__(self, settings: Settings, database_url: str) -> None:
+    def __init__(self, settings: Settings, database_url: str, extra_env: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.database_url = database_url
+        self.extra_env = extra_env or {}
         self.home = settings.local_dir / "airflow"
         self.airflow_bin = Path(sys.executable).parent / "airflow"
 
@@ -92,7 +93,9 @@ class AirflowRuntime:
                 "conn_type": "postgres", "host": db.hostname, "port": db.port, "login": db.username,
                 "password": unquote(db.password or ""), "schema": db.path.lstrip("/")}),
             "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(smtp),
+            "AIRFLOW_CONN_SPARK_DEFAULT": json.dumps({"conn_type": "spark", "host": self.settings.spark_master}),
             "PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT / "plugins"), os.environ.get("PYTHONPATH")])),
+            **self.extra_env,
         }
         return env
 

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     )
     exchange_source: ExchangeSource = Field(default=ExchangeSource.SIMULATOR)
     simulator_url: str = Field(default="http://127.0.0.1:8765")
+    spark_master: str = Field(
+        default="local[*]",
+        description="Master of the Airflow spark_default connection: local[*], spark://host:7077, k8s://...",
+    )
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking URI. Unset: a local store under LOCAL_DIR/mlruns."
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from cryptoderiv.config import get_settings
 from cryptoderiv.demo import run_demo
 
 
@@ -23,7 +24,11 @@ def demo() -> None:
     for row in summary.tables:
         table.add_row(row.table, f"{row.rows:,}", _when(row.first_ts), _when(row.last_ts))
     console.print(table)
-    console.print("database URL: [bold]cryptoderiv db url[/bold]; schema status: [bold]cryptoderiv db status[/bold]")
+    settings = get_settings()
+    console.print("Where to look:")
+    console.print(f"  raw landing (Parquet): {settings.local_dir / 'landing'}", soft_wrap=True)
+    console.print(f"  Airflow logs: {settings.local_dir / 'airflow' / 'logs'}", soft_wrap=True)
+    console.print("  database: `cryptoderiv db url` (psql), schema status `cryptoderiv db status`")
 
 
 def _when(ts: object) -> str:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from cryptoderiv.analytics.realized_vol import close_to_close, garman_klass, parkinson, periods_per_year, yang_zhang
+from cryptoderiv.features.frames import empty_frame
 
 log = logging.getLogger(__name__)
 
@@ -57,11 +58,6 @@ OUTPUT_SCHEMA: Final[dict[str, str]] = {
     "funding_rate": "double", "funding_apr": "double", "basis": "double", "basis_apr": "double",
     "oi_usd": "double", f"oi_change_{RETURN_HORIZON}": "double", "cross_venue_spread_bp": "double",
 }
-
-
-def _empty() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object" if k == "string" else "float64")
-                         for c, k in OUTPUT_SCHEMA.items()})
 
 
 def _as_of(bars: pd.DataFrame, events: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -100,7 +96,7 @@ def instrument_features(
     """
     bars = rows[rows["source"] == "ohlcv"].sort_values("ts").drop_duplicates("ts").reset_index(drop=True)
     if bars.empty:
-        return _empty()
+        return empty_frame(OUTPUT_SCHEMA)
     periods = periods_per_year(timeframe)
     o, h, lo, c = (bars[x].to_numpy(dtype=np.float64, na_value=np.nan) for x in ("open", "high", "low", "close"))
     out = pd.DataFrame({
@@ -194,5 +190,5 @@ def market_features(
     parts = [instrument_features(g, start, end, timeframe) for _, g in rows.groupby("instrument_id", sort=True)]
     parts = [p for p in parts if not p.empty]
     if not parts:
-        return _empty()
+        return empty_frame(OUTPUT_SCHEMA)
     return add_cross_venue_spread(pd.concat(parts, ignore_index=True))

@@ -43,6 +43,7 @@ from scipy.integrate import simpson
 
 from cryptoderiv.analytics.skew import delta_skew
 from cryptoderiv.analytics.term_structure import constant_maturity_vol
+from cryptoderiv.features.frames import empty_frame
 from cryptoderiv.pricing import black76
 from cryptoderiv.surface.svi import SVIError, SVIParams, fit_svi
 from cryptoderiv.surface.vol_surface import SmileSlice, SurfaceError, VolSurface
@@ -77,10 +78,6 @@ METRICS_SCHEMA: Final[dict[str, str]] = {
 }
 
 
-def _empty(schema: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object" if k == "string" else "float64") for c, k in schema.items()})
-
-
 def fair_variance(params: SVIParams, t: float) -> float:
     """Annualised variance-swap strike of one SVI slice (see the module Notes)."""
     atm_sd = float(np.sqrt(max(params.total_variance(np.array([0.0]))[0], 1e-12)))
@@ -109,7 +106,7 @@ def fit_expiry(quotes: pd.DataFrame) -> pd.DataFrame:
         the fit fails (logged).
     """
     if quotes.empty:
-        return _empty(SLICE_SCHEMA)
+        return empty_frame(SLICE_SCHEMA)
     first = quotes.iloc[0]
     t = float(np.median(quotes["time_to_expiry"].to_numpy(dtype=np.float64)))
     forward = float(np.median(quotes["forward"].to_numpy(dtype=np.float64)))
@@ -122,7 +119,7 @@ def fit_expiry(quotes: pd.DataFrame) -> pd.DataFrame:
     if usable.sum() < MIN_POINTS or not (t > 0 and forward > 0 and spot > 0):
         log.info("too few quotes to fit %s %s %s expiry %s: %d", first["exchange"], first["base"], first["ts"],
                  first["expiry"], int(usable.sum()))
-        return _empty(SLICE_SCHEMA)
+        return empty_frame(SLICE_SCHEMA)
     order = np.argsort(k[usable], kind="stable")
     try:
         fit = fit_svi(k[usable][order], iv[usable][order] ** 2 * t)
@@ -130,7 +127,7 @@ def fit_expiry(quotes: pd.DataFrame) -> pd.DataFrame:
     except (SVIError, SurfaceError) as exc:
         log.warning("SVI fit failed for %s %s %s expiry %s: %s", first["exchange"], first["base"], first["ts"],
                     first["expiry"], exc)
-        return _empty(SLICE_SCHEMA)
+        return empty_frame(SLICE_SCHEMA)
     skew = delta_skew(surface, np.array([t]), 0.25)
     p = fit.params
     row = {
@@ -160,7 +157,7 @@ def snapshot_metrics(slices: pd.DataFrame) -> pd.DataFrame:
         One row of :data:`METRICS_SCHEMA` (no rows for an empty input).
     """
     if slices.empty:
-        return _empty(METRICS_SCHEMA)
+        return empty_frame(METRICS_SCHEMA)
     slices = slices.sort_values("time_to_expiry").drop_duplicates("time_to_expiry")
     t = slices["time_to_expiry"].to_numpy(dtype=np.float64)
     first = slices.iloc[0]
@@ -200,11 +197,11 @@ def fit_vol_surfaces(quotes: pd.DataFrame) -> pd.DataFrame:
     """:func:`fit_expiry` over every ``(exchange, base, ts, expiry)`` group (the whole-frame pandas path)."""
     parts = [fit_expiry(g) for _, g in quotes.groupby(list(SLICE_KEYS), sort=True)]
     parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else _empty(SLICE_SCHEMA)
+    return pd.concat(parts, ignore_index=True) if parts else empty_frame(SLICE_SCHEMA)
 
 
 def surface_metrics(slices: pd.DataFrame) -> pd.DataFrame:
     """:func:`snapshot_metrics` over every ``(exchange, base, ts)`` (the whole-frame pandas path)."""
     parts = [snapshot_metrics(g) for _, g in slices.groupby(list(SNAPSHOT_KEYS), sort=True)]
     parts = [p for p in parts if not p.empty]
-    return pd.concat(parts, ignore_index=True) if parts else _empty(METRICS_SCHEMA)
+    return pd.concat(parts, ignore_index=True) if parts else empty_frame(METRICS_SCHEMA)

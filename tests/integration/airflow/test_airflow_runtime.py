@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,7 @@ def test_runtime_runs_a_dag_through_airflow(database_url: str, db: psycopg.Conne
     env = runtime.environment()
     assert env["AIRFLOW_HOME"] == str(tmp_path / "airflow")
     assert "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST" not in env  # nothing leaks from the caller
+    assert json.loads(env["AIRFLOW_CONN_SPARK_DEFAULT"]) == {"conn_type": "spark", "host": "local[*]"}
     runtime.migrate()
     outcome = runtime.run_dag("maintenance__time_tables", "2026-11-02T00:00:00+00:00")
     assert outcome.succeeded, outcome.log_file.read_text()[-3000:]

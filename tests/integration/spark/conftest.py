@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -20,3 +21,5 @@ def spark() -> Iterator[Any]:
     session = build_session("cryptoderiv-tests", "local[2]", shuffle_partitions=2)
     yield session
     session.stop()
+    # py4j logs from __del__ at interpreter exit, after pytest has closed its streams: keep it quiet.
+    logging.getLogger("py4j").setLevel(logging.WARNING)

@@ -93,3 +93,23 @@ def test_market_features_spark_equals_pandas(spark: Any) -> None:
     expected = market_features_pandas(rows, start, end)
     _compare(got, expected, ["instrument_id", "ts"])
     assert len(got) == 3 * 72
+
+
+def test_vol_surface_skips_an_expiry_too_thin_to_fit(spark: Any, chain: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    """A slice with fewer quotes than a fit needs yields no row (an empty group result), not a failed job."""
+    from cryptoderiv.features.spark.option_greeks import option_greeks, option_quote_inputs
+    from cryptoderiv.features.spark.vol_surface import fit_vol_surfaces, surface_inputs
+
+    instruments, quotes = chain
+    first_expiry = instruments["expiry"].min()
+    thin_ids = set(instruments.loc[instruments["expiry"] == first_expiry, "instrument_id"])
+    first_ts = quotes["ts"].min()
+    in_slice = quotes["instrument_id"].isin(thin_ids) & (quotes["ts"] == first_ts)
+    thinned = pd.concat([quotes[~in_slice], quotes[in_slice].head(2)], ignore_index=True)
+    sq, si = spark.createDataFrame(thinned), spark.createDataFrame(instruments)
+    got = fit_vol_surfaces(surface_inputs(option_greeks(option_quote_inputs(sq, si)), sq, si)).toPandas()
+    inputs = greeks_input(instruments, thinned)
+    twin_in = inputs[["instrument_id", "ts", "exchange", "base", "expiry", "option_type", "index_price"]].merge(
+        compute_option_greeks(inputs), on=["instrument_id", "ts"])
+    _compare(got, fit_pandas(twin_in), ["exchange", "base", "ts", "expiry"])
+    assert len(got) == 3 * 4 - 1
