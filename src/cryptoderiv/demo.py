@@ -97,7 +97,8 @@ def run_demo(settings: Settings | None = None,
 
 
 @contextmanager
-def _exchange_source(settings: Settings, progress: Callable[[str], None]) -> Iterator[tuple[dict[str, str], str | None]]:
+def _exchange_source(settings: Settings,
+                     progress: Callable[[str], None]) -> Iterator[tuple[dict[str, str], str | None]]:
     """The simulator for the length of the demo (unless EXCHANGE_SOURCE=live), and the DAGs' environment."""
     if settings.exchange_source is ExchangeSource.LIVE:
         yield {"EXCHANGE_SOURCE": "live"}, None
