@@ -10,14 +10,13 @@ from cryptoderiv.simulator.errors import SimulatorError
 from cryptoderiv.simulator.faults import FaultConfig
 from cryptoderiv.simulator.instruments import Instrument
 from cryptoderiv.simulator.market import Market, MarketParams
-from cryptoderiv.simulator.paths import HestonParams
+from cryptoderiv.simulator.paths import SpotHestonParams
 from cryptoderiv.simulator.replay import ReplayChain
 from cryptoderiv.simulator.requestlog import RequestLog, RequestRecord
 from cryptoderiv.simulator.server import SimulatorServer
 
 __all__ = [
     "FaultConfig",
-    "HestonParams",
     "Instrument",
     "Market",
     "MarketParams",
@@ -26,4 +25,5 @@ __all__ = [
     "RequestRecord",
     "SimulatorError",
     "SimulatorServer",
+    "SpotHestonParams",
 ]

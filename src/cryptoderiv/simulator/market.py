@@ -45,7 +45,7 @@ from cryptoderiv.simulator.calendar import (
 )
 from cryptoderiv.simulator.instruments import VENUES, Instrument, round_to_step
 from cryptoderiv.simulator.option_pricer import OptionPricer, black76_greeks, black76_price, default_pricer
-from cryptoderiv.simulator.paths import HestonParams, HestonPaths, LRUCache, day_rng, stable_hash
+from cryptoderiv.simulator.paths import HestonPaths, LRUCache, SpotHestonParams, day_rng, stable_hash
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +70,10 @@ _TAG_PREMIUM_DAY, _TAG_PREMIUM_HOUR, _TAG_BASIS, _TAG_OI_DAY, _TAG_OI_HOUR, _TAG
 _VENUE_CODE = {v: i for i, v in enumerate(VENUES)}
 
 
-def _default_heston() -> dict[str, HestonParams]:
+def _default_heston() -> dict[str, SpotHestonParams]:
     return {
-        "BTC": HestonParams(s0=94_000.0, v0=0.30, kappa=2.0, theta=0.30, sigma=0.8, rho=-0.3),
-        "ETH": HestonParams(s0=3_350.0, v0=0.45, kappa=2.0, theta=0.45, sigma=0.9, rho=-0.3),
+        "BTC": SpotHestonParams(s0=94_000.0, v0=0.30, kappa=2.0, theta=0.30, sigma=0.8, rho=-0.3),
+        "ETH": SpotHestonParams(s0=3_350.0, v0=0.45, kappa=2.0, theta=0.45, sigma=0.9, rho=-0.3),
     }
 
 
@@ -83,7 +83,7 @@ class MarketParams:
 
     Attributes
     ----------
-    heston : dict of str to HestonParams
+    heston : dict of str to SpotHestonParams
         Spot dynamics per asset; options are priced with the same parameters.
     spot_correlation, variance_correlation : float
         Correlation of ETH's spot and variance shocks with BTC's.
@@ -103,7 +103,7 @@ class MarketParams:
         Typical at-the-money option open interest in contracts per ``(venue, asset)``.
     """
 
-    heston: dict[str, HestonParams] = field(default_factory=_default_heston)
+    heston: dict[str, SpotHestonParams] = field(default_factory=_default_heston)
     spot_correlation: float = 0.75
     variance_correlation: float = 0.5
     basis_short: float = 0.05

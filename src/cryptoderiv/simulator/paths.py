@@ -15,7 +15,7 @@ Dynamics (full-truncation Euler, :math:`v^+ = \\max(v, 0)`, :math:`\\Delta = 1` 
 
     v_{n+1} = v_n + \\kappa(\\theta - v_n^+)\\Delta + \\sigma\\sqrt{v_n^+\\Delta}\\, Z^v_n
 
-so the spot is a martingale (zero rates) with the Heston parameters of :class:`HestonParams`.
+so the spot is a martingale (zero rates) with the Heston parameters of :class:`SpotHestonParams`.
 
 References
 ----------
@@ -36,6 +36,7 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
+from cryptoderiv.pricing.heston import HestonParams
 from cryptoderiv.simulator.calendar import EPOCH_MS, MS_PER_DAY, SECONDS_PER_YEAR
 
 logger = logging.getLogger(__name__)
@@ -87,36 +88,23 @@ class LRUCache(OrderedDict[K, V]):
         return value
 
 
-@dataclass(frozen=True)
-class HestonParams:
-    """Heston parameters of one asset (annual units).
+@dataclass(frozen=True, slots=True)
+class SpotHestonParams(HestonParams):
+    """The simulated spot of one asset: the Heston dynamics of
+    :class:`cryptoderiv.pricing.heston.HestonParams` (validated there) and the spot at the epoch.
 
     Attributes
     ----------
     s0 : float
         Spot at the epoch, USD.
-    v0 : float
-        Variance at the epoch.
-    kappa : float
-        Mean-reversion speed of the variance, per year.
-    theta : float
-        Long-run variance.
-    sigma : float
-        Volatility of the variance.
-    rho : float
-        Correlation between spot and variance shocks.
     """
 
     s0: float
-    v0: float
-    kappa: float
-    theta: float
-    sigma: float
-    rho: float
 
     def __post_init__(self) -> None:
-        if not (self.s0 > 0 and self.v0 > 0 and self.kappa > 0 and self.theta > 0 and self.sigma > 0):
-            raise ValueError(f"Heston parameters must be positive: {self}")
+        HestonParams.__post_init__(self)  # explicit: zero-argument super() breaks in slotted dataclasses
+        if not (self.s0 > 0 and self.v0 > 0 and self.theta > 0 and self.sigma > 0):
+            raise ValueError(f"a simulated asset needs s0, v0, theta and sigma > 0: {self}")
         if not -1.0 < self.rho < 1.0:
             raise ValueError(f"rho must be in (-1, 1): {self.rho}")
 
@@ -230,7 +218,7 @@ class HestonPaths:
     ----------
     seed : int
         Market seed.
-    params : dict of str to HestonParams
+    params : dict of str to SpotHestonParams
         Parameters per asset, in a fixed order (the first asset drives the common factor).
     spot_correlation, variance_correlation : float
         Correlation of the spot and variance shocks of every other asset with the first.
@@ -245,7 +233,7 @@ class HestonPaths:
     def __init__(
         self,
         seed: int,
-        params: dict[str, HestonParams],
+        params: dict[str, SpotHestonParams],
         spot_correlation: float = 0.75,
         variance_correlation: float = 0.5,
         kernel: Callable[..., tuple[FloatArray, FloatArray]] | None = None,

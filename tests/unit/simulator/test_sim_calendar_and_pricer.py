@@ -82,7 +82,7 @@ def test_default_pricer_agrees_with_the_reference():
 
 @pytest.mark.parametrize("bad", [{"rho": 1.5}, {"sigma": -1.0}])
 def test_heston_params_are_validated(bad):
-    from cryptoderiv.simulator import HestonParams
+    from cryptoderiv.simulator import SpotHestonParams
 
     with pytest.raises(ValueError):
-        HestonParams(**{"s0": 1.0, "v0": 0.1, "kappa": 1.0, "theta": 0.1, "sigma": 0.5, "rho": -0.3, **bad})
+        SpotHestonParams(**{"s0": 1.0, "v0": 0.1, "kappa": 1.0, "theta": 0.1, "sigma": 0.5, "rho": -0.3, **bad})
