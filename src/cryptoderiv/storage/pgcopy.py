@@ -11,6 +11,7 @@ extension length; each tuple is an int16 field count followed by, per field, an 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,20 @@ def encode_column(values: pd.Series, pg_type: str) -> EncodedColumn:
 
 def encode_frame(frame: pd.DataFrame, pg_types: list[str]) -> bytes:
     """The complete binary COPY stream (header, tuples, trailer) for ``frame``'s columns in order."""
+    return SIGNATURE + encode_tuples(frame, pg_types) + TRAILER
+
+
+def encode_stream(frame: pd.DataFrame, pg_types: list[str], chunk_rows: int = 100_000) -> Iterator[bytes]:
+    """The same stream in pieces of ``chunk_rows`` tuples: the server ingests one piece while the next
+    is encoded, so encoding and loading overlap on two cores."""
+    yield SIGNATURE
+    for start in range(0, len(frame), chunk_rows):
+        yield encode_tuples(frame.iloc[start:start + chunk_rows], pg_types)
+    yield TRAILER
+
+
+def encode_tuples(frame: pd.DataFrame, pg_types: list[str]) -> bytes:
+    """The tuples of ``frame`` in binary COPY format, without the header and trailer."""
     n_rows, n_cols = len(frame), len(frame.columns)
     if n_cols != len(pg_types):
         raise ValueError(f"{n_cols} columns but {len(pg_types)} types")
@@ -81,11 +96,7 @@ def encode_frame(frame: pd.DataFrame, pg_types: list[str]) -> bytes:
         row_sizes += data_len
     row_starts = np.zeros(n_rows, dtype=np.int64)
     np.cumsum(row_sizes[:-1], out=row_starts[1:])
-    row_starts += len(SIGNATURE)
-    total = len(SIGNATURE) + int(row_sizes.sum()) + len(TRAILER)
-    buf = np.empty(total, dtype=np.uint8)
-    buf[: len(SIGNATURE)] = np.frombuffer(SIGNATURE, dtype=np.uint8)
-    buf[-len(TRAILER):] = np.frombuffer(TRAILER, dtype=np.uint8)
+    buf = np.empty(int(row_sizes.sum()), dtype=np.uint8)
     _scatter(buf, row_starts, np.full(n_rows, n_cols, dtype=">i2").view(np.uint8), 2)
     cursor = row_starts + 2
     for column, data_len in zip(columns, data_lengths, strict=True):
@@ -122,7 +133,7 @@ def _encode_constant_width(columns: list[EncodedColumn], widths: list[int], n_ro
     for j, (column, width) in enumerate(zip(columns, widths, strict=True)):
         rows[f"l{j}"] = width
         rows[f"v{j}"] = column.payload.reshape(n_rows, width)
-    return SIGNATURE + rows.tobytes() + TRAILER
+    return rows.tobytes()
 
 
 def _scatter(buf: np.ndarray, starts: np.ndarray, payload: np.ndarray, width: int) -> None:

@@ -33,7 +33,7 @@ from psycopg import sql
 
 from cryptoderiv.errors import ContractViolation
 from cryptoderiv.storage.catalog import TableContract, load_contract
-from cryptoderiv.storage.pgcopy import SUPPORTED_TYPES, encode_frame
+from cryptoderiv.storage.pgcopy import SUPPORTED_TYPES, encode_stream
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +142,8 @@ def _copy_into_new_window(conn: psycopg.Connection, contract: TableContract, fra
         return None
     try:
         with conn.transaction(), conn.cursor().copy(_copy_sql(sql.Identifier(contract.name), columns)) as copy:
-            copy.write(encode_frame(frame, types))
+            for piece in encode_stream(frame, types):
+                copy.write(piece)
     except _REFUSALS as exc:
         log.info("%s: direct load refused (%s); staging the batch", contract.name, type(exc).__name__)
         return None
@@ -158,7 +159,8 @@ def _stage_check_and_upsert(conn: psycopg.Connection, contract: TableContract, f
     conn.execute(sql.SQL("ALTER TABLE {} ADD COLUMN {} bigint").format(stage, sql.Identifier(ROW_COLUMN)))
     numbered = frame.assign(**{ROW_COLUMN: np.arange(len(frame), dtype=np.int64)})
     with conn.cursor().copy(_copy_sql(stage, [*columns, ROW_COLUMN])) as copy:
-        copy.write(encode_frame(numbered, [*types, "int8"]))
+        for piece in encode_stream(numbered, [*types, "int8"]):
+            copy.write(piece)
     _check_staged(conn, contract, frame, stage)
     changed = conn.execute(_upsert_sql(contract, columns, stage)).rowcount
     conn.execute(sql.SQL("DROP TABLE {}").format(stage))  # a later write in the same transaction stages anew

@@ -59,3 +59,11 @@ def test_postgres_reads_back_what_was_encoded(database_url: str, with_nulls: boo
 def test_unsupported_types_are_named() -> None:
     with pytest.raises(ValueError, match="numeric"):
         encode_frame(pd.DataFrame({"x": [1.5]}), ["numeric"])
+
+
+def test_the_chunked_stream_is_the_same_bytes_as_the_whole_stream() -> None:
+    from cryptoderiv.storage.pgcopy import encode_stream
+
+    for with_nulls in (False, True):
+        data = frame(with_nulls)
+        assert b"".join(encode_stream(data, TYPES, chunk_rows=50)) == encode_frame(data, TYPES)
