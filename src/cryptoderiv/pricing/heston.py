@@ -959,3 +959,13 @@ class SurfacePricer:
         out, grad = self._run(params, True)
         assert grad is not None
         return out, grad
+
+
+def __getattr__(name: str) -> Any:
+    """``heston.calibrate`` and ``heston.HestonCalibrationResult`` (the public names), defined in
+    :mod:`cryptoderiv.pricing.heston_calibration`, which imports this module: resolved lazily."""
+    if name in {"calibrate", "HestonCalibrationResult"}:
+        from cryptoderiv.pricing import heston_calibration
+
+        return getattr(heston_calibration, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -120,3 +120,10 @@ def test_result_summary_and_validation() -> None:
         calibrate(kind, k, t, 100.0, price=prices, objective="vega")  # type: ignore[arg-type]
     with pytest.raises(HestonParameterError):
         HestonBounds(lower=(1, 1, 1, 1, 0), upper=(0, 0, 0, 0, 0))
+
+
+def test_calibrate_is_public_under_the_heston_module() -> None:
+    from cryptoderiv.pricing import heston, heston_calibration
+
+    assert heston.calibrate is heston_calibration.calibrate
+    assert heston.HestonCalibrationResult is heston_calibration.HestonCalibrationResult
