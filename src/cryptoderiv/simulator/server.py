@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,8 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from cryptoderiv.simulator.errors import SimulatorError
 from cryptoderiv.simulator.faults import FaultConfig, FaultInjector, drop_field, malformed_body, truncate_body
-from cryptoderiv.simulator.market import Market
+from cryptoderiv.simulator.instruments import Instrument
+from cryptoderiv.simulator.market import Market, Trades
 from cryptoderiv.simulator.requestlog import RequestLog
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,18 @@ class SimContext:
     def now_ms(self) -> int:
         """The simulator's present."""
         return self.clock()
+
+    async def new_trades(self, inst: Instrument) -> AsyncIterator[tuple[int, Trades]]:
+        """Every ``ws_interval_s``: the simulator's present and the trades of ``inst`` since the previous
+        tick (ticks without trades are skipped; no trade is sent twice or left out)."""
+        last = self.now_ms()
+        while True:
+            await asyncio.sleep(self.ws_interval_s)
+            now = self.now_ms()
+            trades = self.market.trades(inst, last + 1, now)
+            last = now
+            if len(trades):
+                yield now, trades
 
 
 class WsSession:

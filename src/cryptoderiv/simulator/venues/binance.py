@@ -563,12 +563,7 @@ class BinanceApi:
             await asyncio.sleep(self.ctx.ws_interval_s)
 
     async def _push_trades(self, session: WsSession, inst: Instrument, channel: str) -> None:
-        last = self.ctx.now_ms()
-        while True:
-            await asyncio.sleep(self.ctx.ws_interval_s)
-            now = self.ctx.now_ms()
-            trades = self.market.trades(inst, last + 1, now)
-            last = now
+        async for now, trades in self.ctx.new_trades(inst):
             for i in range(len(trades)):
                 tid = int(trades.id[i])
                 event: dict[str, Any] = {

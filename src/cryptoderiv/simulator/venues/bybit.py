@@ -488,14 +488,7 @@ class BybitApi:
             await asyncio.sleep(self.ctx.ws_interval_s)
 
     async def _push_trades(self, session: WsSession, topic: str, inst: Instrument) -> None:
-        last = self.ctx.now_ms()
-        while True:
-            await asyncio.sleep(self.ctx.ws_interval_s)
-            now = self.ctx.now_ms()
-            trades = self.market.trades(inst, last + 1, now)
-            last = now
-            if len(trades) == 0:
-                continue
+        async for now, trades in self.ctx.new_trades(inst):
             message = {
                 "topic": topic,
                 "type": "snapshot",

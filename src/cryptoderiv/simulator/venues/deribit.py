@@ -633,14 +633,7 @@ class DeribitApi:
             await asyncio.sleep(self.ctx.ws_interval_s)
 
     async def _push_trades(self, session: WsSession, channel: str, inst: Instrument) -> None:
-        last = self.ctx.now_ms()
-        while True:
-            await asyncio.sleep(self.ctx.ws_interval_s)
-            now = self.ctx.now_ms()
-            trades = self.market.trades(inst, last + 1, now)
-            last = now
-            if len(trades) == 0:
-                continue
+        async for _, trades in self.ctx.new_trades(inst):
             if not await session.send(
                 {
                     "jsonrpc": "2.0",
