@@ -40,6 +40,7 @@ from cryptoderiv.simulator.calendar import (
 )
 
 VENUES = ("deribit", "binance", "bybit")
+LINEAR_PERP_MARKET = {"binance": "usdm", "bybit": "linear"}  # API family of the USDT perpetuals
 ASSETS = ("BTC", "ETH")
 
 
@@ -211,10 +212,11 @@ def static_instruments(venue: str) -> list[Instrument]:
                     funding_interval_hours=1,
                 )
             )
-        elif venue == "binance":
+        elif venue in LINEAR_PERP_MARKET:
+            # Binance and Bybit list the same pair of USDT instruments; only the perpetual's API family differs.
             out.append(
                 Instrument(
-                    "binance",
+                    venue,
                     "spot",
                     f"{asset}USDT",
                     "spot",
@@ -229,40 +231,8 @@ def static_instruments(venue: str) -> list[Instrument]:
             )
             out.append(
                 Instrument(
-                    "binance",
-                    "usdm",
-                    f"{asset}USDT",
-                    "perpetual",
-                    asset,
-                    "USDT",
-                    "USDT",
-                    False,
-                    1.0,
-                    _PERP_TICK[(venue, asset)],
-                    _LINEAR_LOT[asset],
-                    funding_interval_hours=8,
-                )
-            )
-        elif venue == "bybit":
-            out.append(
-                Instrument(
-                    "bybit",
-                    "spot",
-                    f"{asset}USDT",
-                    "spot",
-                    asset,
-                    "USDT",
-                    None,
-                    False,
-                    1.0,
-                    _SPOT_TICK[(venue, asset)],
-                    _SPOT_LOT[(venue, asset)],
-                )
-            )
-            out.append(
-                Instrument(
-                    "bybit",
-                    "linear",
+                    venue,
+                    LINEAR_PERP_MARKET[venue],
                     f"{asset}USDT",
                     "perpetual",
                     asset,
