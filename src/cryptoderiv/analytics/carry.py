@@ -9,7 +9,7 @@ dumps (e.g. ``funding_rate_btc.json``) store it in percent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -18,22 +18,28 @@ FloatArray = npt.NDArray[np.float64]
 HOURS_PER_YEAR = 365.0 * 24.0
 
 
-def funding_periods_per_year(interval_hours: float = 8.0) -> float:
-    """Funding payments per 365-day year: ``8760 / interval_hours`` (1095 for 8-hourly)."""
-    if not interval_hours > 0:
-        raise ValueError(f"interval_hours must be > 0, got {interval_hours}")
-    return HOURS_PER_YEAR / interval_hours
+def funding_periods_per_year(interval_hours: npt.ArrayLike = 8.0) -> Any:
+    """Funding payments per 365-day year: ``8760 / interval_hours`` (1095 for 8-hourly).
+
+    ``interval_hours`` may be an array (one interval per row: venues change theirs); NaN stays NaN.
+    A float in, a float out.
+    """
+    hours = np.asarray(interval_hours, dtype=np.float64)
+    if np.any(hours <= 0):
+        raise ValueError(f"interval_hours must be > 0, got {interval_hours!r}")
+    periods = HOURS_PER_YEAR / hours
+    return float(periods) if periods.ndim == 0 else periods
 
 
-def funding_apr(rate: npt.ArrayLike, interval_hours: float = 8.0) -> FloatArray:
+def funding_apr(rate: npt.ArrayLike, interval_hours: npt.ArrayLike = 8.0) -> FloatArray:
     """Simple annualised funding rate.
 
     Parameters
     ----------
     rate : array_like
         Funding rate per interval, decimal.
-    interval_hours : float, default 8
-        Funding interval (8 h on Binance/Bybit/Deribit-style perps, 1 h on dYdX).
+    interval_hours : float or array_like, default 8
+        Funding interval (8 h on Binance/Bybit/Deribit-style perps, 1 h on dYdX); broadcasts with ``rate``.
 
     Returns
     -------

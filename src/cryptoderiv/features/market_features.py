@@ -13,7 +13,7 @@ Features (per bar ``ts`` of the candles, all as of the bar's close, never lookin
 * realised volatility, annualised (:mod:`cryptoderiv.analytics.realized_vol`): close-to-close, Parkinson,
   Garman-Klass and Yang-Zhang, each over the windows of :data:`VOL_WINDOWS` bars;
 * ``funding_rate`` (the last published, decimal per interval) and ``funding_apr``
-  (``rate * 24 * 365 / interval_hours``, per row), for perpetuals;
+  (:func:`cryptoderiv.analytics.carry.funding_apr`, with each row's interval), for perpetuals;
 * ``basis`` = ``mark / index - 1`` and ``basis_apr`` (dated futures: ``basis * 365 / days to expiry``)
   from the last futures quote at or before the bar;
 * ``oi_usd`` and ``oi_change_24`` (relative change of open interest in USD over 24 bars);
@@ -30,6 +30,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from cryptoderiv.analytics.carry import funding_apr
 from cryptoderiv.analytics.realized_vol import close_to_close, garman_klass, parkinson, periods_per_year, yang_zhang
 from cryptoderiv.features.frames import empty_frame
 
@@ -122,9 +123,8 @@ def instrument_features(
 
     funding = events("funding", ["rate", "interval_hours"])
     out["funding_rate"] = funding["rate"].to_numpy()
-    hours = funding["interval_hours"].to_numpy()
-    # the interval varies per row (venues change it), so the APR of funding_rates' comment is applied per row
-    out["funding_apr"] = funding["rate"].to_numpy() * 24.0 * 365.0 / np.where(hours > 0, hours, np.nan)
+    # the interval varies per row (venues change it); rows before the first funding print stay NaN
+    out["funding_apr"] = funding_apr(funding["rate"].to_numpy(), funding["interval_hours"].to_numpy())
     fq = events("futures_quote", ["mark_price", "index_price"])
     basis = fq["mark_price"].to_numpy() / fq["index_price"].to_numpy() - 1.0
     out["basis"] = basis

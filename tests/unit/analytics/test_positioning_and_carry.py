@@ -113,3 +113,11 @@ def test_constant_maturity_basis_interpolates_log_basis() -> None:
     assert apr[0] == pytest.approx((math.exp(0.08 * 30 / 365) - 1) / (30 / 365), rel=1e-12)
     # before the first expiry the carry rate of the first future is held (log basis through (0, 0))
     assert constant_maturity_basis(t, fut, spot, [7], quote="log_rate")[0] == pytest.approx(0.08)
+
+
+def test_funding_apr_broadcasts_over_per_row_intervals() -> None:
+    apr = funding_apr([0.0001, 0.0001, np.nan], interval_hours=[8.0, 1.0, np.nan])
+    np.testing.assert_allclose(apr[:2], [0.1095, 0.876])
+    assert np.isnan(apr[2])
+    with pytest.raises(ValueError):
+        funding_apr([0.0001, 0.0001], interval_hours=[8.0, 0.0])
