@@ -43,17 +43,26 @@ def serve(
         Path | None,
         typer.Option("--replay", help="Deribit option-chain snapshot (.csv or .csv.gz) to serve as Deribit's chain."),
     ] = None,
+    bad_data: Annotated[
+        str,
+        typer.Option("--bad-data", help="Bad-data mode: 'all' or defects, e.g. 'crossed_book,stale_quote' "
+                     "(see cryptoderiv.simulator.bad_data)."),
+    ] = "",
     log_level: Annotated[str, typer.Option("--log-level", help="Logging level.")] = "INFO",
 ) -> None:
     """Serve the simulator in the foreground until Ctrl-C."""
+    from cryptoderiv.simulator.bad_data import BadData
     from cryptoderiv.simulator.server import SimulatorServer
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     config = FaultConfig.parse(faults)
     if replay is not None and not replay.is_file():
         raise SimulatorError(f"replay file not found: {replay}")
-    server = SimulatorServer(seed=seed, faults=config, host=host, port=port, replay=replay)
+    server = SimulatorServer(seed=seed, faults=config, host=host, port=port, replay=replay,
+                             bad_data=BadData.parse(bad_data, seed))
     details = [f"seed {seed}"]
+    if bad_data:
+        details.append(f"bad data {bad_data}")
     if config.active:
         details.append(f"faults {faults}")
     if replay is not None:

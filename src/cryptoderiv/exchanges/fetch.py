@@ -265,9 +265,16 @@ def _history(
     fetch_page: Callable[[int, int, int], list[Any]],
     timestamp_of: Callable[[Any], int],
     refetch: int,
-) -> tuple[dict[int, Any], int]:
-    """Fetch ``[start_ms, end_ms)`` page by page; refetch pages with holes; merge rows by grid point."""
+) -> tuple[dict[int, Any], list[Any], int]:
+    """Fetch ``[start_ms, end_ms)`` page by page; refetch pages with holes; merge rows by grid point.
+
+    A row sent again unchanged (overlapping pages, a refetch) is dropped and counted in ``duplicates``.
+    A second, *different* row for a grid point within one answer is a venue defect, not an overlap:
+    both copies are kept (the first in ``rows``, the others in ``conflicts``) so that the quality gate
+    sees the duplicated key and quarantines every copy, since which one is right cannot be told.
+    """
     rows: dict[int, Any] = {}
+    conflicts: list[Any] = []
     duplicates = 0
     for w0, w1 in windows(start_ms, end_ms, step_ms, page_size):
         expected = set(grid(w0, w1, step_ms))
@@ -279,7 +286,10 @@ def _history(
                 if point is None or point not in expected:
                     continue
                 if point in seen:
-                    duplicates += 1
+                    if row != rows[point] and row not in conflicts:
+                        conflicts.append(row)
+                    else:
+                        duplicates += 1
                     continue
                 seen.add(point)
                 if point in rows and point not in owned:
@@ -299,7 +309,7 @@ def _history(
                 len(expected),
                 attempt + 1,
             )
-    return rows, duplicates
+    return rows, conflicts, duplicates
 
 
 def fetch_ohlcv(
@@ -361,7 +371,7 @@ def fetch_ohlcv(
                     params={"until": w1 - 1},
                 )
 
-            rows, dup = _history(
+            rows, conflicts, dup = _history(
                 client,
                 symbol,
                 start_ms,
@@ -374,7 +384,8 @@ def fetch_ohlcv(
             )
             duplicates += dup
             valid = {t: r for t, r in rows.items() if len(r) >= 6 and all(x is not None for x in r[:6])}
-            frames.append(nz.candles_frame(client.venue, symbol, timeframe, [valid[t] for t in sorted(valid)]))
+            ordered = [valid[t] for t in sorted(valid)] + [r for r in conflicts if len(r) >= 6]
+            frames.append(nz.candles_frame(client.venue, symbol, timeframe, ordered))
             gaps.extend(find_gaps(symbol, valid, start_ms, end_ms, tf_ms))
         frame = pd.concat(frames, ignore_index=True) if frames else nz.CANDLES.empty()
         return col.result(frame, gaps, duplicates)
@@ -420,12 +431,12 @@ def fetch_funding_history(
                     params={"until": w1 - 1},
                 )
 
-            rows, dup = _history(
+            rows, conflicts, dup = _history(
                 client, symbol, start_ms, end_ms, step, page, page_fn, lambda r: int(r.get("timestamp") or -1), refetch
             )
             duplicates += dup
             kept = [t for t in sorted(rows) if not math.isnan(_rate(client.venue, rows[t]))]
-            frames.append(nz.funding_frame(client.venue, symbol, [rows[t] for t in kept], hours))
+            frames.append(nz.funding_frame(client.venue, symbol, [rows[t] for t in kept] + conflicts, hours))
             gaps.extend(find_gaps(symbol, kept, start_ms, end_ms, step))
         frame = pd.concat(frames, ignore_index=True) if frames else nz.FUNDING.empty()
         return col.result(frame, gaps, duplicates)
@@ -502,7 +513,7 @@ def fetch_open_interest(
                     params={"until": w1 - 1},
                 )
 
-            got, dup = _history(
+            got, conflicts, dup = _history(
                 client,
                 symbol,
                 start_ms,
@@ -514,7 +525,8 @@ def fetch_open_interest(
                 0,
             )
             duplicates += dup
-            rows.extend(nz.open_interest_row(client.venue, market, got[t], None) for t in sorted(got))
+            received = [*(got[t] for t in sorted(got)), *conflicts]
+            rows.extend(nz.open_interest_row(client.venue, market, r, None) for r in received)
             gaps.extend(find_gaps(symbol, got, start_ms, end_ms, step))
         return col.result(nz.open_interest_frame(rows), gaps, duplicates)
 

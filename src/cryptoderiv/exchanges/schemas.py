@@ -72,23 +72,25 @@ class FrameSchema:
         return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in self.columns})
 
     def conform(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Select, order and cast the schema's columns; sort by the key; check it.
+        """Select, order and cast the schema's columns; sort by the key.
+
+        Only the structure is enforced here. Missing or duplicated *values* (a NaN close, two candles for
+        one minute) are the venue's data defects: they go on to the quality gate, which quarantines the
+        offending rows with their reason and publishes the rest, rather than failing the whole batch.
 
         Raises
         ------
         ValueError
-            If a column is missing, a non-nullable column has missing values or the key is not unique.
+            If a column is missing or a key column has missing values (such a row cannot be identified).
         """
         missing = [c for c in self.names if c not in frame.columns]
         if missing:
             raise ValueError(f"{self.name}: missing columns {missing}")
         out = pd.DataFrame({c.name: frame[c.name].astype(cast(Any, c.dtype)) for c in self.columns})
-        for c in self.columns:
-            if not c.nullable and out[c.name].isna().any():
-                raise ValueError(f"{self.name}.{c.name} has missing values")
-        if out.duplicated(list(self.key)).any():
-            raise ValueError(f"{self.name}: duplicate rows for key {self.key}")
-        return out.sort_values(list(self.key), ignore_index=True)
+        for name in self.key:
+            if out[name].isna().any():
+                raise ValueError(f"{self.name}.{name} (a key column) has missing values")
+        return out.sort_values(list(self.key), ignore_index=True, kind="stable")
 
 
 def _c(name: str, dtype: str, unit: str, nullable: bool = True) -> Column:

@@ -6,7 +6,8 @@ Every exchange endpoint is mounted under its original host, so a client keeps th
     wss://www.deribit.com/ws/api/v2          ->  ws://127.0.0.1:PORT/www.deribit.com/ws/api/v2
 
 Control endpoints live under ``/_sim``: ``GET /_sim/health``, ``GET /_sim/requests`` (the request log),
-``DELETE /_sim/requests`` (clear it), ``GET``/``PUT /_sim/faults`` (the fault spec, as text).
+``DELETE /_sim/requests`` (clear it), ``GET``/``PUT /_sim/faults`` (the fault spec, as text), ``GET
+/_sim/bad-data`` (the bad-data mode's defects and every row it damaged).
 
 :class:`SimulatorServer` runs the application in a background thread (tests, notebooks) or in the foreground
 (:meth:`SimulatorServer.serve_forever`, used by ``cryptoderiv simulator serve``).
@@ -27,6 +28,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from cryptoderiv.simulator.bad_data import BadData
 from cryptoderiv.simulator.errors import SimulatorError
 from cryptoderiv.simulator.faults import FaultConfig, FaultInjector, drop_field, malformed_body, truncate_body
 from cryptoderiv.simulator.instruments import Instrument
@@ -82,6 +84,8 @@ class SimContext:
         A :class:`~cryptoderiv.simulator.replay.ReplayChain` served as Deribit's option chain, if any.
     ws_interval_s : float
         Period of WebSocket pushes.
+    bad_data : BadData
+        Defects injected into well-formed answers (:mod:`~cryptoderiv.simulator.bad_data`).
     """
 
     market: Market
@@ -90,6 +94,7 @@ class SimContext:
     log: RequestLog = field(default_factory=RequestLog)
     replay: Any = None
     ws_interval_s: float = 0.2
+    bad_data: BadData = field(default_factory=BadData)
 
     def now_ms(self) -> int:
         """The simulator's present."""
@@ -244,6 +249,10 @@ def build_app(ctx: SimContext) -> web.Application:
     app.router.add_get("/_sim/health", health)
     app.router.add_get("/_sim/requests", requests_get)
     app.router.add_delete("/_sim/requests", requests_delete)
+    async def bad_data_get(_: web.Request) -> web.Response:
+        return web.json_response({"defects": list(ctx.bad_data.defects), "injected": ctx.bad_data.records()})
+
+    app.router.add_get("/_sim/bad-data", bad_data_get)
     app.router.add_get("/_sim/faults", faults_get)
     app.router.add_put("/_sim/faults", faults_put)
     app.router.add_route("*", "/{host}/{tail:.*}", _dispatch)
@@ -309,8 +318,9 @@ async def _serve_rest(request: web.Request, ctx: SimContext, route: Route, host:
             content_type="text/html",
         )
     assert route.rest is not None
+    now = ctx.now_ms()
     try:
-        result = route.rest(params, ctx.now_ms())
+        result = route.rest(params, now)
     except ApiError as exc:
         result = ApiResult(exc.payload, exc.status)
     except Exception:
@@ -320,6 +330,8 @@ async def _serve_rest(request: web.Request, ctx: SimContext, route: Route, host:
         log(200)
         return web.Response(text=malformed_body(request_key), status=200, content_type="application/json")
     payload = result.payload
+    if result.status == 200:
+        payload = ctx.bad_data.damage(route.venue, path, params, payload, now)
     if fault == "missing_field" and result.status == 200:
         payload, what = drop_field(payload, request_key)
         logger.debug("dropped %s from %s%s", what, host, path)
@@ -371,6 +383,9 @@ class SimulatorServer:
         A Deribit option-chain snapshot file (``.csv`` or ``.csv.gz``) to serve as Deribit's chain.
     ws_interval_s : float, default 0.2
         Period of WebSocket pushes.
+    bad_data : BadData or str, optional
+        Bad-data mode: defects to inject into well-formed answers (``"all"`` or a comma-separated list of
+        :data:`~cryptoderiv.simulator.bad_data.DEFECTS`), seeded by ``seed``.
 
     Examples
     --------
@@ -389,6 +404,7 @@ class SimulatorServer:
         clock: Clock | None = None,
         replay: str | Path | None = None,
         ws_interval_s: float = 0.2,
+        bad_data: BadData | str | None = None,
     ) -> None:
         config = faults if isinstance(faults, FaultConfig) else FaultConfig.parse(faults)
         replay_chain = None
@@ -402,6 +418,7 @@ class SimulatorServer:
             faults=FaultInjector(config),
             replay=replay_chain,
             ws_interval_s=ws_interval_s,
+            bad_data=bad_data if isinstance(bad_data, BadData) else BadData.parse(bad_data, seed),
         )
         self.host = host
         self.port = port
