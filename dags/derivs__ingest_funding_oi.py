@@ -23,6 +23,7 @@ from cryptoderiv.ingest.universe import (
 from cryptoderiv_airflow.assets import FUNDING_RATES, FUTURES_QUOTES, OPEN_INTEREST
 from cryptoderiv_airflow.defaults import default_args, interval_schedule
 from cryptoderiv_airflow.hooks import platform_database_url
+from cryptoderiv_airflow.quality import notify_quality
 
 
 @dag(
@@ -40,16 +41,18 @@ def derivs__ingest_funding_oi() -> None:
 
         @task(task_id=f"funding_{venue}", pool=venue_pool(venue), outlets=[FUNDING_RATES],
               map_index_template="{{ symbol }}")
-        def funding(symbol: str, venue: str = venue, **context: object) -> int:
+        def funding(symbol: str, venue: str = venue, **context: object) -> dict[str, object]:
             return pipelines.ingest_funding(platform_database_url(), venue, symbol, context["data_interval_start"],
-                                            context["data_interval_end"], str(context["run_id"])).rows_changed
+                                            context["data_interval_end"], str(context["run_id"]),
+                                            notify=notify_quality).outcome()
 
         @task(task_id=f"open_interest_{venue}", pool=venue_pool(venue), outlets=[OPEN_INTEREST],
               map_index_template="{{ symbol }}")
-        def open_interest(symbol: str, venue: str = venue, **context: object) -> int:
+        def open_interest(symbol: str, venue: str = venue, **context: object) -> dict[str, object]:
             return pipelines.ingest_open_interest(
                 platform_database_url(), venue, symbol, context["data_interval_start"],
-                context["data_interval_end"], str(context["run_id"]), history=OPEN_INTEREST_HISTORY[venue]).rows_changed
+                context["data_interval_end"], str(context["run_id"]), history=OPEN_INTEREST_HISTORY[venue],
+                notify=notify_quality).outcome()
 
         funding.expand(symbol=list(perpetuals))
         open_interest.expand(symbol=list(perpetuals))
@@ -58,10 +61,10 @@ def derivs__ingest_funding_oi() -> None:
 
         @task(task_id=f"futures_quotes_{venue}", pool=venue_pool(venue), outlets=[FUTURES_QUOTES],
               map_index_template="{{ underlying }}")
-        def futures_quotes(underlying: str, venue: str = venue, **context: object) -> int:
+        def futures_quotes(underlying: str, venue: str = venue, **context: object) -> dict[str, object]:
             return pipelines.ingest_futures_quotes(
                 platform_database_url(), venue, underlying, context["data_interval_start"],
-                context["data_interval_end"], str(context["run_id"])).rows_changed
+                context["data_interval_end"], str(context["run_id"]), notify=notify_quality).outcome()
 
         futures_quotes.expand(underlying=list(UNDERLYINGS))
 

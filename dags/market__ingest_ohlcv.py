@@ -19,6 +19,7 @@ from cryptoderiv.ingest.universe import CANDLE_SYMBOLS, venue_pool
 from cryptoderiv_airflow.assets import OHLCV
 from cryptoderiv_airflow.defaults import default_args, interval_schedule
 from cryptoderiv_airflow.hooks import platform_database_url
+from cryptoderiv_airflow.quality import notify_quality
 
 
 @dag(
@@ -35,11 +36,10 @@ def market__ingest_ohlcv() -> None:
     for venue, symbols in CANDLE_SYMBOLS.items():
 
         @task(task_id=f"candles_{venue}", pool=venue_pool(venue), outlets=[OHLCV], map_index_template="{{ symbol }}")
-        def candles(symbol: str, venue: str = venue, **context: object) -> dict[str, int]:
-            summary = pipelines.ingest_ohlcv(platform_database_url(), venue, symbol, "1m",
-                                             context["data_interval_start"], context["data_interval_end"],
-                                             str(context["run_id"]))
-            return {"rows": summary.rows_fetched, "changed": summary.rows_changed, "missing": summary.missing}
+        def candles(symbol: str, venue: str = venue, **context: object) -> dict[str, object]:
+            return pipelines.ingest_ohlcv(platform_database_url(), venue, symbol, "1m",
+                                          context["data_interval_start"], context["data_interval_end"],
+                                          str(context["run_id"]), notify=notify_quality).outcome()
 
         candles.expand(symbol=list(symbols))
 

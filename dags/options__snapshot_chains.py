@@ -20,6 +20,7 @@ from cryptoderiv.ingest.universe import OPTION_VENUES, UNDERLYINGS, venue_pool
 from cryptoderiv_airflow.assets import OPTION_QUOTES
 from cryptoderiv_airflow.defaults import default_args, interval_schedule
 from cryptoderiv_airflow.hooks import platform_database_url
+from cryptoderiv_airflow.quality import notify_quality
 
 
 @dag(
@@ -37,10 +38,10 @@ def options__snapshot_chains() -> None:
 
         @task(task_id=f"chain_{venue}", pool=venue_pool(venue), outlets=[OPTION_QUOTES],
               map_index_template="{{ underlying }}")
-        def chain(underlying: str, venue: str = venue, **context: object) -> int:
+        def chain(underlying: str, venue: str = venue, **context: object) -> dict[str, object]:
             return pipelines.ingest_option_chain(
                 platform_database_url(), venue, underlying, context["data_interval_start"],
-                context["data_interval_end"], str(context["run_id"])).rows_changed
+                context["data_interval_end"], str(context["run_id"]), notify=notify_quality).outcome()
 
         chain.expand(underlying=list(UNDERLYINGS))
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -71,6 +72,12 @@ class IngestSummary:
     def data_docs(self) -> str | None:
         """The batch's Data Docs (offline HTML), when built."""
         return str(self.quality.docs_path) if self.quality and self.quality.docs_path else None
+
+    def outcome(self) -> dict[str, Any]:
+        """What a DAG task returns (its XCom): counts and the Data Docs as a ``file://`` link."""
+        docs = self.data_docs
+        return {"rows": self.rows_fetched, "changed": self.rows_changed, "quarantined": self.rows_quarantined,
+                "missing": self.missing, "data_docs": Path(docs).as_uri() if docs else None}
 
 
 def _source() -> str:
