@@ -300,9 +300,20 @@ def funding_within_cap_ok(frame: pd.DataFrame, caps_per_8h: Mapping[str, float],
         return np.abs(floats(frame["rate"])) <= limit
 
 
-def strike_on_grid_ok(frame: pd.DataFrame, grid: Mapping[str, float]) -> BoolArray:
-    """Strikes are multiples of the venue's step for the underlying (unknown venues pass)."""
+def strike_on_grid_ok(frame: pd.DataFrame, grid: Mapping[str, float],
+                      levels: Mapping[str, float] | None = None) -> BoolArray:
+    """Strikes are multiples of the venue's step for the underlying (unknown venues pass).
+
+    A venue's ladder scales with the price: the step observed at forward level ``levels[key]`` is
+    ``grid[key]``, and at a forward ``F`` (``underlying_price``, when the frame has it) the step is
+    ``grid[key] * 10**floor(log10(F / level))`` (Deribit BTC: 500 around 100,000, 50 around 12,000).
+    """
     step = _lookup(grid, np.nan, frame["exchange"], frame["base"])
+    if levels and "underlying_price" in frame.columns:
+        level = _lookup(levels, np.nan, frame["exchange"], frame["base"])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            decades = np.floor(np.log10(floats(frame["underlying_price"]) / level))
+        step = np.where(np.isfinite(decades), step * 10.0 ** np.minimum(decades, 0.0), step)
     strike = floats(frame["strike"])
     ratio = strike / step
     with np.errstate(invalid="ignore"):

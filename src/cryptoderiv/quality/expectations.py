@@ -81,7 +81,8 @@ _condition_metric("cryptoderiv.time_to_expiry_consistent",
 _condition_metric("cryptoderiv.funding_within_cap",
                   lambda f, caps_per_8h, default_cap: cond.funding_within_cap_ok(f, caps_per_8h, default_cap),
                   ("caps_per_8h", "default_cap"))
-_condition_metric("cryptoderiv.strike_on_grid", lambda f, grid: cond.strike_on_grid_ok(f, grid), ("grid",))
+_condition_metric("cryptoderiv.strike_on_grid", lambda f, grid, levels: cond.strike_on_grid_ok(f, grid, levels),
+                  ("grid", "levels"))
 _condition_metric("cryptoderiv.premium_units",
                   lambda f, tolerance: cond.premium_units_ok(f, tolerance), ("tolerance",))
 _condition_metric("cryptoderiv.mark_consistent_with_iv",
@@ -258,11 +259,13 @@ class ExpectFundingRatesWithinVenueCap(_RowRule):
 
 
 class ExpectStrikesOnVenueGrid(_RowRule):
-    """Strikes are multiples of the venue's step for the underlying. Columns: exchange, base, strike."""
+    """Strikes are multiples of the venue's step for the underlying, scaled to the price level when the
+    forward is given. Columns: exchange, base, strike[, underlying_price]."""
 
     grid: dict[str, float]
+    levels: dict[str, float] = {}  # noqa: RUF012 - a pydantic field (GX expectations are pydantic models)
     map_metric: ClassVar[str | None] = "cryptoderiv.strike_on_grid"
-    success_keys: ClassVar[tuple[str, ...]] = ("mostly", "grid")
+    success_keys: ClassVar[tuple[str, ...]] = ("mostly", "grid", "levels")
 
 
 class ExpectOptionPremiumUnitsConsistent(_RowRule):

@@ -70,6 +70,11 @@ class QualityPolicy:
     strike_grid: Mapping[str, float] = field(default_factory=lambda: _frozen(
         {"deribit:BTC": 500.0, "deribit:ETH": 5.0, "bybit:BTC": 500.0, "bybit:ETH": 5.0,
          "binance:BTC": 500.0, "binance:ETH": 5.0}))
+    #: The forward level at which those steps were observed; a decade lower the ladder is ten times finer
+    #: (Deribit listed BTC strikes every 50-250 when BTC traded near 10,000).
+    strike_grid_level: Mapping[str, float] = field(default_factory=lambda: _frozen(
+        {"deribit:BTC": 80_000.0, "deribit:ETH": 2_000.0, "bybit:BTC": 80_000.0, "bybit:ETH": 2_000.0,
+         "binance:BTC": 80_000.0, "binance:ETH": 2_000.0}))
 
     # --- quotes and time -----------------------------------------------------------------------
     #: A quote older than this at the snapshot time is stale (ts - quote_ts), seconds.

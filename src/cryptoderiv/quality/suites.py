@@ -235,8 +235,10 @@ def _options(p: QualityPolicy) -> list[Rule]:
                HARD, DOMAIN, f"{c} is an annual decimal in (0, {p.iv_max:g}): 55 is a percent, not 5500 % vol.")
           for c in ("mark_iv", "bid_iv", "ask_iv")],
         Rule(f"{t}.strike_on_grid", "ExpectStrikesOnVenueGrid",
-             {"column_list": ["exchange", "base", "strike"], "grid": dict(p.strike_grid)}, HARD, DOMAIN,
-             "The strike is on the venue's grid (Deribit BTC: 500, ETH: 5); off-grid strikes are parse errors."),
+             {"column_list": ["exchange", "base", "strike", "underlying_price"], "grid": dict(p.strike_grid),
+              "levels": dict(p.strike_grid_level)}, HARD, DOMAIN,
+             "The strike is on the venue's grid (Deribit BTC: 500 around 100,000, a tenth of it a decade lower; "
+             "ETH: 5 around 3,000); off-grid strikes are parse errors."),
         Rule(f"{t}.premium_units", "ExpectOptionPremiumUnitsConsistent",
              {"column_list": ["symbol", "premium_currency", "mark", "mark_usd", "bid", "bid_usd", "ask", "ask_usd",
                               "index_price", "underlying_price"], "tolerance": p.usd_conversion_tolerance},
