@@ -18,6 +18,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import psycopg
@@ -28,6 +29,9 @@ from cryptoderiv.config import ExchangeSource, Settings, get_settings
 from cryptoderiv.errors import CryptoderivError
 from cryptoderiv.storage.database import connect, ensure_database
 from cryptoderiv.storage.migrations import migrate
+
+if TYPE_CHECKING:
+    from cryptoderiv.quality.results import TableQuality
 
 SUMMARY_TABLES = ("instruments", "ohlcv", "ohlcv_1h", "ohlcv_1d", "funding_rates", "open_interest",
                   "futures_quotes", "option_quotes", "option_greeks", "vol_surfaces", "ingest_runs")
@@ -44,6 +48,10 @@ DEMO_STAGES: tuple[tuple[str, pd.Timedelta], ...] = (
     ("options__fit_surfaces", pd.Timedelta(hours=1)),
     ("maintenance__time_tables", pd.Timedelta(0)),
 )
+
+
+#: The demo's simulator damages a few answers (bad-data mode), so the quality gates have something to catch.
+DEMO_BAD_DATA = "negative_price,funding_spike,crossed_book,stale_quote"
 
 
 class SimulatorStartError(CryptoderivError):
@@ -63,6 +71,7 @@ class DemoSummary:
     tables: list[TableSummary]
     dag_runs: list[DagRunOutcome]
     simulator_url: str | None
+    quality: list[TableQuality]
 
 
 def run_demo(settings: Settings | None = None,
@@ -80,6 +89,7 @@ def run_demo(settings: Settings | None = None,
     progress("migrating the schema")
     migrate(url, settings)
     last_hour = pd.Timestamp.now(tz="UTC").floor("h")
+    started = pd.Timestamp.now(tz="UTC").to_pydatetime()
     with _exchange_source(settings, progress) as (env, simulator_url):
         airflow = AirflowRuntime(settings, url, extra_env=env)
         progress("preparing Airflow's metadata database and pools")
@@ -92,8 +102,11 @@ def run_demo(settings: Settings | None = None,
             if not outcome.succeeded:
                 raise AirflowRunError(f"{dag_id} ended {outcome.state}; see {outcome.log_file}")
             runs.append(outcome)
+    from cryptoderiv.quality.results import quality_since  # Great Expectations: import only when needed
+
     with connect(url, autocommit=True) as conn:
-        return DemoSummary([_summarise(conn, table) for table in SUMMARY_TABLES], runs, simulator_url)
+        return DemoSummary([_summarise(conn, table) for table in SUMMARY_TABLES], runs, simulator_url,
+                           quality_since(conn, started))
 
 
 @contextmanager
@@ -107,12 +120,12 @@ def _exchange_source(settings: Settings,
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    progress(f"starting the exchange simulator on {url}")
+    progress(f"starting the exchange simulator on {url} (bad-data mode: {DEMO_BAD_DATA})")
     log_file = settings.local_dir / "simulator.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("w") as log:
-        server = subprocess.Popen([sys.executable, "-m", "cryptoderiv.cli", "simulator", "serve", "--port", str(port)],
-                                  stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen([sys.executable, "-m", "cryptoderiv.cli", "simulator", "serve", "--port", str(port),
+                                   "--bad-data", DEMO_BAD_DATA], stdout=log, stderr=subprocess.STDOUT)
     try:
         _wait_healthy(f"{url}/_sim/health", server, log_file)
         yield {"EXCHANGE_SOURCE": "simulator", "SIMULATOR_URL": url}, url

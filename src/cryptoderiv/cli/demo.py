@@ -24,6 +24,17 @@ def demo() -> None:
     for row in summary.tables:
         table.add_row(row.table, f"{row.rows:,}", _when(row.first_ts), _when(row.last_ts))
     console.print(table)
+    quality = Table(title="data quality of this run (every batch went through its gate)")
+    for column in ("table", "batches", "checks passed", "hard failed", "soft failed", "rows quarantined",
+                   "rules that failed"):
+        quality.add_column(column, justify="left" if column in ("table", "rules that failed") else "right")
+    for q in summary.quality:
+        quality.add_row(q.table, str(q.batches), str(q.checks_passed), str(q.hard_failed), str(q.soft_failed),
+                        str(q.rows_quarantined), ", ".join(r.split(".", 1)[1] for r in q.failed_rules) or "-")
+    console.print(quality)
+    for q in summary.quality:
+        if q.latest_docs:
+            console.print(f"  Data Docs ({q.table}): {q.latest_docs}", soft_wrap=True)
     settings = get_settings()
     console.print("Where to look:")
     console.print(f"  raw landing (Parquet): {settings.local_dir / 'landing'}", soft_wrap=True)

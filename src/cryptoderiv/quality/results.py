@@ -130,3 +130,38 @@ def load_quarantine(conn: psycopg.Connection, run_id: str, table: str | None = N
         params.append(table)
     rows = conn.execute(query + " ORDER BY table_name, batch_row, rule", params).fetchall()
     return pd.DataFrame(rows, columns=list(QUARANTINE_COLUMNS))
+
+
+@dataclass(frozen=True)
+class TableQuality:
+    """How the batches of one table fared since a moment: what the demo and the reports print."""
+
+    table: str
+    batches: int
+    checks_passed: int
+    hard_failed: int  # hard rule verdicts that failed (their rows quarantined, or a batch rejected)
+    soft_failed: int  # soft rule verdicts that failed (recorded and notified, rows published)
+    rows_quarantined: int
+    failed_rules: tuple[str, ...]
+    latest_docs: str | None
+
+
+def quality_since(conn: psycopg.Connection, since: datetime) -> list[TableQuality]:
+    """Per table, the verdicts of every batch checked at or after ``since`` (UTC), and its latest Data Docs."""
+    rows = conn.execute(
+        """
+        SELECT table_name,
+               count(DISTINCT run_id),
+               count(*) FILTER (WHERE success),
+               count(*) FILTER (WHERE NOT success AND severity = 'hard'),
+               count(*) FILTER (WHERE NOT success AND severity = 'soft'),
+               (SELECT count(DISTINCT (q.run_id, q.batch_row)) FROM quarantine q
+                 WHERE q.table_name = r.table_name AND q.quarantined_at >= %(since)s),
+               coalesce(array_agg(DISTINCT rule) FILTER (WHERE NOT success), '{}'),
+               (array_agg(data_docs_path ORDER BY checked_at DESC))[1]
+          FROM dq_results r
+         WHERE checked_at >= %(since)s
+         GROUP BY table_name
+         ORDER BY table_name
+        """, {"since": since}).fetchall()
+    return [TableQuality(t, b, p, h, s, q, tuple(sorted(rules)), docs) for t, b, p, h, s, q, rules, docs in rows]
