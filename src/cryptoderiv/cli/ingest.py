@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from itertools import pairwise
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 import typer
@@ -41,8 +41,8 @@ def _utc(text: str, name: str) -> pd.Timestamp:
     return ts.tz_convert("UTC")
 
 
-def _client(source: ExchangeSource | None, simulator_url: str | None) -> dict[str, str]:
-    client: dict[str, str] = {}
+def _client(source: ExchangeSource | None, simulator_url: str | None) -> dict[str, Any]:
+    client: dict[str, Any] = {}
     if source:
         client["source"] = source.value
     if simulator_url:

@@ -187,7 +187,7 @@ def sync_catalog(url: str, exchange: str, run_id: str, as_of: Any,
 
 
 def ingest_ohlcv(url: str, exchange: str, symbols: str | Sequence[str], timeframe: str, start: Any, end: Any,
-                 run_id: str, notify: Notifier | None = None, **client: Any) -> IngestSummary:
+                 run_id: str, *, notify: Notifier | None = None, **client: Any) -> IngestSummary:
     """Candles with open time in ``[start, end)`` into ``ohlcv``."""
     lo, hi = _window(start, end)
     result = exchange_fetch.fetch_ohlcv(exchange, symbols, timeframe, lo, hi, **client)
@@ -195,7 +195,7 @@ def ingest_ohlcv(url: str, exchange: str, symbols: str | Sequence[str], timefram
 
 
 def ingest_funding(url: str, exchange: str, symbols: str | Sequence[str], start: Any, end: Any,
-                   run_id: str, notify: Notifier | None = None, **client: Any) -> IngestSummary:
+                   run_id: str, *, notify: Notifier | None = None, **client: Any) -> IngestSummary:
     """Funding-rate history in ``[start, end)`` into ``funding_rates``."""
     lo, hi = _window(start, end)
     result = exchange_fetch.fetch_funding_history(exchange, symbols, lo, hi, **client)
@@ -203,7 +203,7 @@ def ingest_funding(url: str, exchange: str, symbols: str | Sequence[str], start:
 
 
 def ingest_open_interest(url: str, exchange: str, symbols: str | Sequence[str], start: Any, end: Any,
-                         run_id: str, history: bool = True, notify: Notifier | None = None,
+                         run_id: str, history: bool = True, *, notify: Notifier | None = None,
                          **client: Any) -> IngestSummary:
     """Open interest in ``[start, end)`` into ``open_interest``; ``history=False`` stores the venue's
     current figure instead (Deribit publishes no history)."""
@@ -221,7 +221,7 @@ def ingest_open_interest(url: str, exchange: str, symbols: str | Sequence[str], 
 
 
 def ingest_futures_quotes(url: str, exchange: str, underlying: str, start: Any, end: Any, run_id: str,
-                          notify: Notifier | None = None, **client: Any) -> IngestSummary:
+                          *, notify: Notifier | None = None, **client: Any) -> IngestSummary:
     """A snapshot of the marks, index and basis of the underlying's active perpetuals and dated futures
     (from the catalog) into ``futures_quotes``."""
     lo, hi = _window(start, end)
@@ -234,7 +234,7 @@ def ingest_futures_quotes(url: str, exchange: str, underlying: str, start: Any, 
 
 
 def ingest_option_chain(url: str, exchange: str, underlying: str, start: Any, end: Any, run_id: str,
-                        expiries: int | None = None, notify: Notifier | None = None,
+                        expiries: int | None = None, *, notify: Notifier | None = None,
                         **client: Any) -> IngestSummary:
     """A chain snapshot (exchange mark IV and greeks) into ``option_quotes``; new listings are synced first."""
     lo, hi = _window(start, end)
