@@ -99,6 +99,31 @@ class AirflowRuntime:
         }
         return env
 
+    def standalone_environment(self, host: str, port: int, mlflow_url: str) -> dict[str, str]:
+        """The environment of the long-running ``airflow standalone`` of ``make up``.
+
+        On top of :meth:`environment`: the API server's address (and the execution API URL task
+        processes report to), one API worker, the ``mlflow_default`` connection and
+        ``MLFLOW_TRACKING_URI`` pointing at the stack's MLflow server, and the virtualenv first on
+        ``PATH`` (standalone starts its components as ``airflow ...``).
+        """
+        base = f"http://{host}:{port}"
+        mlflow = urlsplit(mlflow_url)
+        return {
+            **self.environment(),
+            "PATH": os.pathsep.join([str(self.airflow_bin.parent), os.environ.get("PATH", "")]),
+            "AIRFLOW__API__HOST": host,
+            "AIRFLOW__API__PORT": str(port),
+            "AIRFLOW__API__BASE_URL": base,
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
+            "MLFLOW_TRACKING_URI": mlflow_url,
+            "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps({
+                "conn_type": "http", "host": mlflow.hostname, "port": mlflow.port,
+                "schema": mlflow.scheme, "description": "MLflow tracking server"}),
+            **self.extra_env,
+        }
+
     def _run(self, args: list[str], log_file: Path | None = None, timeout: float = 1800) -> int:
         self.home.mkdir(parents=True, exist_ok=True)
         out = log_file.open("w") if log_file else subprocess.DEVNULL
@@ -118,11 +143,13 @@ class AirflowRuntime:
         if self._run(pools_import_command(self.home), log_file.with_name("pools.log")) != 0:
             raise AirflowRunError(f"airflow pools import failed; see {log_file.with_name('pools.log')}")
 
-    def run_dag(self, dag_id: str, logical_date: str) -> DagRunOutcome:
-        """Run one DAG for ``logical_date`` in-process (``airflow dags test``), wait, report."""
+    def run_dag(self, dag_id: str, logical_date: str, conf: dict[str, object] | None = None) -> DagRunOutcome:
+        """Run one DAG for ``logical_date`` in-process (``airflow dags test``), with the run ``conf``
+        (its params), wait, report."""
         log_file = self.home / "logs" / "runs" / f"{dag_id}__{logical_date.replace(':', '')}.log"
         log_file.parent.mkdir(parents=True, exist_ok=True)
-        code = self._run(["dags", "test", dag_id, logical_date], log_file)
+        args = ["dags", "test", dag_id, logical_date, *(["--conf", json.dumps(conf)] if conf else [])]
+        code = self._run(args, log_file)
         finished = [m for m in FINISHED.finditer(log_file.read_text(errors="replace")) if m["dag"] == dag_id]
         if code != 0 or not finished:
             return DagRunOutcome(dag_id, None, "failed", log_file)

@@ -1,0 +1,136 @@
+"""The smoke test of ``make up``: start the whole local stack on free ports in a private folder, probe
+every health endpoint, send a mail through the catcher, then ``down`` and check every process is gone.
+
+It runs the real commands (``cryptoderiv stack up|status|down`` as subprocesses, the way ``make up`` runs
+them) and the real services: the project PostgreSQL cluster, the exchange simulator, Airflow standalone,
+the MLflow server, the mail catcher, and the sidecar and dashboard when this checkout has them.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import smtplib
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cryptoderiv.config import Settings
+from cryptoderiv.stack.supervisor import Stack, port_in_use, process_alive, process_tree
+from tests.integration.stack.support import free_ports, stack_environment
+
+pytestmark = [pytest.mark.slow]
+
+PORT_NAMES = ("pg", "simulator", "airflow", "mlflow", "dashboard", "smtp", "mail_web", "stream")
+
+
+def _cli(env: dict[str, str], *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "cryptoderiv.cli", "stack", *args], env=env, text=True,
+                          capture_output=True, timeout=timeout, check=False)
+
+
+def _get_json(url: str, headers: dict[str, str] | None = None) -> Any:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        assert answer.status == 200, url
+        return json.loads(answer.read())
+
+
+@pytest.fixture(scope="module")
+def running_stack() -> Iterator[tuple[dict[str, str], dict[str, int], dict[str, Any], str]]:
+    """``stack up`` in a temporary LOCAL_DIR on free ports; ``stack down`` (and cleanup) afterwards."""
+    local_dir = tempfile.mkdtemp(prefix="cryptoderiv-stack-")
+    Path(local_dir).chmod(0o755)  # the PostgreSQL server runs as the unprivileged 'postgres' account under root
+    ports = dict(zip(PORT_NAMES, free_ports(len(PORT_NAMES)), strict=True))
+    env = stack_environment(local_dir, ports)
+    began = time.monotonic()
+    result = _cli(env, "up", "--quiet", timeout=600)
+    up_seconds = time.monotonic() - began
+    print(f"\nstack up: {up_seconds:.1f} s\n{result.stdout}")
+    recorded = json.loads((Path(local_dir) / "stack" / "pids.json").read_text())["services"]
+    try:
+        assert result.returncode == 0, f"{result.stdout}\n{result.stderr[-3000:]}"
+        yield env, ports, recorded, result.stdout
+    finally:
+        if (Path(local_dir) / "stack" / "pids.json").exists():
+            _cli(env, "down", timeout=300)
+        shutil.rmtree(local_dir, ignore_errors=True)
+
+
+def test_up_probe_every_service_then_down(running_stack: tuple[dict[str, str], dict[str, int], dict[str, Any], str]
+                                          ) -> None:
+    env, ports, recorded, up_output = running_stack
+    local_dir = Path(env["LOCAL_DIR"])
+    for name in ("postgresql", "simulator", "mail", "mlflow", "airflow"):
+        assert name in recorded, f"{name} was not started: {up_output}"
+
+    # Airflow: API server, metadata database and scheduler healthy; the venue pools were imported.
+    airflow = f"http://127.0.0.1:{ports['airflow']}"
+    health = _get_json(f"{airflow}/api/v2/monitor/health")
+    assert health["metadatabase"]["status"] == "healthy" and health["scheduler"]["status"] == "healthy"
+    password = json.loads((local_dir / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
+    token_request = urllib.request.Request(f"{airflow}/auth/token", method="POST",
+                                           data=json.dumps({"username": "admin", "password": password}).encode(),
+                                           headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(token_request, timeout=10) as answer:
+        token = json.loads(answer.read())["access_token"]
+    pools = _get_json(f"{airflow}/api/v2/pools", {"Authorization": f"Bearer {token}"})
+    assert {"venue_binance", "venue_bybit", "venue_deribit"} <= {p["name"] for p in pools["pools"]}
+
+    # MLflow answers its health endpoint and its API (the Host header check passes).
+    with urllib.request.urlopen(f"http://127.0.0.1:{ports['mlflow']}/health", timeout=10) as answer:
+        assert answer.status == 200
+    experiments = _get_json(f"http://127.0.0.1:{ports['mlflow']}/api/2.0/mlflow/experiments/search?max_results=5")
+    assert "experiments" in experiments
+
+    assert _get_json(f"http://127.0.0.1:{ports['simulator']}/_sim/health")
+
+    # The mail catcher: a message sent over SMTP shows up in the web view.
+    msg = EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "airflow@cryptoderiv.local", "risk@example.com", "stack smoke test"
+    msg.set_content("hello from the smoke test")
+    with smtplib.SMTP("127.0.0.1", ports["smtp"], timeout=10) as smtp:
+        smtp.send_message(msg)
+    mail_web = f"http://127.0.0.1:{ports['mail_web']}"
+    assert _get_json(f"{mail_web}/health")["status"] == "ok"
+    assert [m["subject"] for m in _get_json(f"{mail_web}/api/messages")] == ["stack smoke test"]
+    with urllib.request.urlopen(mail_web, timeout=10) as answer:
+        assert "stack smoke test" in answer.read().decode()
+
+    # The sidecar and the dashboard: probed when this checkout has them (up reports them unavailable otherwise).
+    if "sidecar" in recorded:
+        assert _get_json(f"http://127.0.0.1:{ports['stream']}/health")
+    else:
+        assert "sidecar" in up_output and "unavailable" in up_output
+    if "dashboard" in recorded:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports['dashboard']}/api/health", timeout=10) as answer:
+            assert answer.status == 200
+
+    # status: every service this stack started is healthy (exit 0).
+    status = _cli(env, "status", timeout=300)
+    assert status.returncode == 0, status.stdout + status.stderr[-2000:]
+    for name in recorded:
+        assert any(line.split()[:1] == [name] and "healthy" in line for line in status.stdout.splitlines()), name
+
+    # down stops exactly what up started: every recorded process and everything it spawned.
+    trees = {name: process_tree(int(e["pid"]), int(e.get("pgid", e["pid"]))) for name, e in recorded.items()
+             if name != "postgresql"}
+    assert len(trees["mlflow"]) > 1 and len(trees["airflow"]) > 4  # workers and components, not just the leader
+    down = _cli(env, "down", timeout=300)
+    assert down.returncode == 0, down.stdout + down.stderr[-2000:]
+    for name, entry in recorded.items():
+        assert not process_alive(int(entry["pid"]), entry.get("start_time")), f"{name} pid {entry['pid']} alive"
+    survivors = {name: [p for p in pids if process_alive(p)] for name, pids in trees.items()}
+    assert not any(survivors.values()), survivors
+    assert not (local_dir / "stack" / "pids.json").exists()
+    assert not any(port_in_use(ports[key]) for key in ("simulator", "airflow", "mlflow", "smtp", "mail_web", "pg"))
+    settings = Settings(local_dir=local_dir, local_pg_port=ports["pg"], database_url=None)
+    assert Stack(settings).recorded() == {}
