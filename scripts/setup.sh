@@ -10,6 +10,9 @@ ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || APT_PACKAGES+=(postgresql
 [ -f /usr/share/java/postgresql.jar ] || APT_PACKAGES+=(libpostgresql-jdbc-java)
 command -v java >/dev/null 2>&1 || APT_PACKAGES+=(default-jre-headless)
 command -v runuser >/dev/null 2>&1 || APT_PACKAGES+=(util-linux)
+# the dashboard's browser tests and screenshots drive Debian's Chromium (browser downloads are impossible here)
+command -v chromium >/dev/null 2>&1 || APT_PACKAGES+=(chromium)
+command -v node >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
 if [ ${#APT_PACKAGES[@]} -gt 0 ]; then
     if [ "$(id -u)" -ne 0 ]; then
         echo "setup: missing Debian packages: ${APT_PACKAGES[*]}; run as root or: sudo apt-get install ${APT_PACKAGES[*]}" >&2
@@ -25,6 +28,15 @@ if [ ${#APT_PACKAGES[@]} -gt 0 ]; then
             pg_ctlcluster "$ver" "$name" stop 2>/dev/null || true
         done
     fi
+fi
+
+# The dashboard's npm packages, pinned by dashboard/package-lock.json (reinstalled when the lock changes).
+DASH_STAMP=dashboard/node_modules/.cryptoderiv-installed
+DASH_WANT=$(sha256sum dashboard/package-lock.json | cut -d' ' -f1)
+if [ ! -f "$DASH_STAMP" ] || [ "$(cat "$DASH_STAMP")" != "$DASH_WANT" ]; then
+    echo "setup: installing the dashboard's npm packages"
+    NEXT_TELEMETRY_DISABLED=1 npm --prefix dashboard ci --no-audit --no-fund --loglevel=error >/dev/null
+    echo "$DASH_WANT" > "$DASH_STAMP"
 fi
 
 PYTHON=${PYTHON:-python3.11}

@@ -58,11 +58,29 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = Field(
         default=None, description="MLflow tracking URI. Unset: a local store under LOCAL_DIR/mlruns."
     )
+    mlflow_ui_url: str = Field(
+        default="http://127.0.0.1:5000", description="Base URL of the MLflow UI, used to build run links."
+    )
     smtp_host: str = Field(default="127.0.0.1")
     smtp_port: int = Field(default=1025)
     smtp_user: str | None = None
     smtp_password: SecretStr | None = None
+    airflow_url: str = Field(default="http://127.0.0.1:8080", description="Airflow UI/API (make up serves it here).")
+    dashboard_url: str = Field(default="http://127.0.0.1:3000", description="Trader dashboard (make up serves it).")
+    mail_web_port: int = Field(default=8025, ge=0, le=65535, description="Web view of the local mail catcher.")
     report_recipients: str = Field(default="risk@example.com", description="Comma-separated addresses.")
+    stream_host: str = Field(default="127.0.0.1", description="Interface the streaming sidecar listens on.")
+    stream_port: int = Field(default=8090, ge=0, le=65535, description="Port of the streaming sidecar (0: any).")
+    stream_url: str = Field(default="ws://127.0.0.1:8090/ws", description="The sidecar's WebSocket, for clients.")
+    shared_market_dir: Path = Field(
+        default=PROJECT_ROOT.parent / "shared" / "data" / "market",
+        description="Real published market data (read-only; used only where the path exists).",
+    )
+    report_sender: str = Field(default="cryptoderiv@localhost", description="From address of the e-mail reports.")
+    report_portfolio: str = Field(default="sample", description="Portfolio the daily report covers by default.")
+    reports_dir: Path | None = Field(
+        default=None, description="Where report files are written. Unset: LOCAL_DIR/reports (<dir>/<date>/)."
+    )
 
     @property
     def pg_dir(self) -> Path:
@@ -71,8 +89,14 @@ class Settings(BaseSettings):
 
     @property
     def resolved_mlflow_uri(self) -> str:
-        """MLflow tracking URI, defaulting to a file store under the local folder."""
-        return self.mlflow_tracking_uri or (self.local_dir / "mlruns").as_uri()
+        """MLflow tracking URI, defaulting to a SQLite store under the local folder (the store ``make up``'s
+        MLflow server serves; MLflow 3 refuses new file stores)."""
+        return self.mlflow_tracking_uri or f"sqlite:///{self.local_dir / 'mlflow' / 'mlflow.db'}"
+
+    @property
+    def resolved_reports_dir(self) -> Path:
+        """Folder of the report files (``REPORTS_DIR``, default ``LOCAL_DIR/reports``)."""
+        return self.reports_dir or self.local_dir / "reports"
 
 
 @lru_cache(maxsize=1)

@@ -2,10 +2,13 @@
 
 Database up and migrated, the exchange simulator started, then every stage of the pipeline run through
 Airflow (``airflow dags test``, in order, each over its own data interval): instrument catalog, candles,
-funding / open interest / futures quotes, option chains, the Spark jobs (our IVs and greeks, fitted
-surfaces), storage upkeep. The windows end at the last full hour (the demo plays the scheduler). A
-summary of every table and of the DAG runs is returned. Each later stage of the platform adds its DAGs
-to :data:`DEMO_STAGES`.
+funding / open interest / futures quotes, option chains (every batch through its quality gate, with a
+sprinkle of bad data), the Spark jobs (our IVs and greeks, fitted surfaces), storage upkeep, the Heston
+calibration; then the risk stage (daily history, the sample portfolio, VaR/ES, stress, expected return),
+the forecasters (trained with their baselines, registered, forecasting) and the daily report, e-mailed to
+a local mail catcher; a short run of the streaming sidecar, the backtests, and screenshots of every
+dashboard page. The windows end at the last full hour (the demo plays the scheduler). A summary of
+everything, with where to look, is returned.
 """
 
 from __future__ import annotations
@@ -17,21 +20,24 @@ import time
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import psycopg
 from psycopg import sql
 
 from cryptoderiv.airflow_runtime import AirflowRunError, AirflowRuntime, DagRunOutcome
-from cryptoderiv.config import ExchangeSource, Settings, get_settings
+from cryptoderiv.config import PROJECT_ROOT, ExchangeSource, Settings, get_settings
 from cryptoderiv.errors import CryptoderivError
 from cryptoderiv.storage.database import connect, ensure_database
 from cryptoderiv.storage.migrations import migrate
 
 if TYPE_CHECKING:
     from cryptoderiv.quality.results import TableQuality
+    from cryptoderiv.risk.jobs import RiskRun
+    from cryptoderiv.streaming.service import SidecarSummary
 
 SUMMARY_TABLES = ("instruments", "ohlcv", "ohlcv_1h", "ohlcv_1d", "funding_rates", "open_interest",
                   "futures_quotes", "option_quotes", "option_greeks", "vol_surfaces", "ingest_runs")
@@ -47,6 +53,13 @@ DEMO_STAGES: tuple[tuple[str, pd.Timedelta], ...] = (
     ("options__compute_greeks", pd.Timedelta(hours=1)),
     ("options__fit_surfaces", pd.Timedelta(hours=1)),
     ("maintenance__time_tables", pd.Timedelta(0)),
+    ("models__calibrate_heston", pd.Timedelta(hours=1)),
+)
+
+#: After the risk stage has loaded the daily history: the forecasters (short demo config) and the report.
+MODEL_STAGES: tuple[tuple[str, dict[str, object]], ...] = (
+    ("models__train_forecasters", {"config": "demo"}),
+    ("models__forecast", {"config": "demo"}),
 )
 
 
@@ -55,7 +68,11 @@ DEMO_BAD_DATA = "negative_price,funding_spike,crossed_book,stale_quote"
 
 
 class SimulatorStartError(CryptoderivError):
-    """The exchange simulator did not come up."""
+    """The exchange simulator (or the mail catcher) did not come up."""
+
+
+class DashboardError(CryptoderivError):
+    """The dashboard could not be built or photographed."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +89,14 @@ class DemoSummary:
     dag_runs: list[DagRunOutcome]
     simulator_url: str | None
     quality: list[TableQuality]
+    risk: RiskRun | None = None
+    evaluation: pd.DataFrame | None = None
+    report: dict[str, str] | None = None
+    mail_dir: Path | None = None
+    stream: SidecarSummary | None = None
+    backtests: str | None = None
+    screenshots: list[str] | None = None
+    mlflow_uri: str | None = None
 
 
 def run_demo(settings: Settings | None = None,
@@ -90,23 +115,105 @@ def run_demo(settings: Settings | None = None,
     migrate(url, settings)
     last_hour = pd.Timestamp.now(tz="UTC").floor("h")
     started = pd.Timestamp.now(tz="UTC").to_pydatetime()
-    with _exchange_source(settings, progress) as (env, simulator_url):
-        airflow = AirflowRuntime(settings, url, extra_env=env)
+    runs: list[DagRunOutcome] = []
+    with _exchange_source(settings, progress) as (env, simulator_url), _mail_catcher(settings, progress) as mail:
+        smtp_port, mail_dir = mail
+        airflow = AirflowRuntime(settings.model_copy(update={"smtp_port": smtp_port}), url, extra_env={
+            **env, "SMTP_PORT": str(smtp_port), "MLFLOW_TRACKING_URI": settings.resolved_mlflow_uri})
         progress("preparing Airflow's metadata database and pools")
         airflow.migrate()
-        runs = []
-        for dag_id, offset in DEMO_STAGES:
-            logical_date = (last_hour + offset).isoformat()
-            progress(f"running {dag_id} for {logical_date} through Airflow")
-            outcome = airflow.run_dag(dag_id, logical_date)
+
+        def run(dag_id: str, logical_date: pd.Timestamp, conf: dict[str, object] | None = None) -> None:
+            progress(f"running {dag_id} for {logical_date.isoformat()} through Airflow")
+            outcome = airflow.run_dag(dag_id, logical_date.isoformat(), conf)
             if not outcome.succeeded:
                 raise AirflowRunError(f"{dag_id} ended {outcome.state}; see {outcome.log_file}")
             runs.append(outcome)
-    from cryptoderiv.quality.results import quality_since  # Great Expectations: import only when needed
 
+        for dag_id, offset in DEMO_STAGES:
+            run(dag_id, last_hour + offset)
+        client: dict[str, Any] = {"source": env["EXCHANGE_SOURCE"]}
+        if simulator_url:
+            client["simulator_url"] = simulator_url
+        risk = _risk_stage(url, client, progress)
+        for dag_id, conf in MODEL_STAGES:
+            run(dag_id, last_hour + pd.Timedelta(hours=1), conf)
+        run("risk__daily_report", last_hour + pd.Timedelta(hours=1), {"report_date": risk.as_of.isoformat()})
+        progress("running the streaming sidecar for 15 s")
+        from cryptoderiv.streaming.demo import demo_stream
+
+        stream = demo_stream(15.0, database_url=url, simulator_url=simulator_url)
+    from cryptoderiv.quality.results import quality_since  # Great Expectations: import only when needed
+    from cryptoderiv.strategy.demo import demo_backtests
+
+    progress("backtesting the strategies and optimising the sample portfolio")
     with connect(url, autocommit=True) as conn:
-        return DemoSummary([_summarise(conn, table) for table in SUMMARY_TABLES], runs, simulator_url,
-                           quality_since(conn, started))
+        backtests = demo_backtests(conn).to_text()
+        summary = DemoSummary([_summarise(conn, table) for table in SUMMARY_TABLES], runs, simulator_url,
+                              quality_since(conn, started), risk=risk, evaluation=_evaluation(conn),
+                              report=_report_files(settings, risk.as_of), mail_dir=mail_dir, stream=stream,
+                              backtests=backtests, mlflow_uri=settings.resolved_mlflow_uri)
+    progress("building the dashboard and taking a screenshot of every page")
+    return replace(summary, screenshots=_dashboard_screenshots(url, settings.local_dir / "demo" / "screenshots"))
+
+
+def _risk_stage(url: str, client: dict[str, Any], progress: Callable[[str], None]) -> RiskRun:
+    """The daily history, the sample portfolio and its risk (VaR/ES, stress, expected return, backtests)."""
+    from cryptoderiv.risk.jobs import run_risk_demo
+
+    progress("risk: loading the daily history, importing examples/portfolio.yaml, computing VaR/ES and stress")
+    return run_risk_demo(url, **client)
+
+
+def _evaluation(conn: psycopg.Connection) -> pd.DataFrame | None:
+    """The latest walk-forward evaluation of every forecaster (``forecast_evaluations``), if any."""
+    exists = conn.execute("SELECT to_regclass('forecast_evaluations')").fetchone()
+    if not exists or exists[0] is None:
+        return None
+    cur = conn.execute("SELECT * FROM forecast_evaluations ORDER BY 1")
+    columns = [c.name for c in cur.description or []]
+    return pd.DataFrame(cur.fetchall(), columns=columns)
+
+
+def _report_files(settings: Settings, as_of: object) -> dict[str, str]:
+    folder = settings.resolved_reports_dir / str(as_of)
+    return {p.suffix.lstrip("."): str(p) for p in sorted(folder.glob("*")) if p.is_file()}
+
+
+def _dashboard_screenshots(url: str, out: Path) -> list[str]:
+    """``scripts/dashboard.sh screenshots``: build, serve read-only, sign in, one screenshot per page."""
+    script = PROJECT_ROOT / "scripts" / "dashboard.sh"
+    out.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["bash", str(script), "screenshots", url, str(out)], capture_output=True, text=True,
+                          timeout=1800, check=False)
+    if done.returncode != 0:
+        raise DashboardError(f"dashboard screenshots failed: {done.stderr.strip()[-2000:]}")
+    return [line.split()[1] for line in done.stdout.splitlines() if line.strip() and len(line.split()) > 1]
+
+
+@contextmanager
+def _mail_catcher(settings: Settings, progress: Callable[[str], None]) -> Iterator[tuple[int, Path]]:
+    """A local SMTP catcher for the demo's e-mails (report, data-quality notices); messages kept as .eml."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = probe.getsockname()[1]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        web_port = probe.getsockname()[1]
+    folder = settings.local_dir / "demo" / "mail"
+    folder.mkdir(parents=True, exist_ok=True)
+    progress(f"starting the mail catcher on SMTP {smtp_port}")
+    log_file = settings.local_dir / "demo" / "mailcatcher.log"
+    with log_file.open("w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "cryptoderiv.stack.mailcatcher", "--smtp-port",
+                                   str(smtp_port), "--web-port", str(web_port), "--dir", str(folder)],
+                                  stdout=log, stderr=subprocess.STDOUT)
+    try:
+        _wait_healthy(f"http://127.0.0.1:{web_port}/health", server, log_file)
+        yield smtp_port, folder
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 @contextmanager

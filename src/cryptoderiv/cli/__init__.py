@@ -12,7 +12,11 @@ import typer
 
 from cryptoderiv.cli import db as db_commands
 from cryptoderiv.cli import ingest as ingest_commands
+from cryptoderiv.cli import portfolio as portfolio_commands
+from cryptoderiv.cli import report as report_commands
 from cryptoderiv.cli import simulator as simulator_commands
+from cryptoderiv.cli import stack as stack_commands
+from cryptoderiv.cli import stream as stream_commands
 from cryptoderiv.cli.demo import demo
 from cryptoderiv.errors import CryptoderivError
 
@@ -25,6 +29,11 @@ app = typer.Typer(
 app.add_typer(db_commands.app, name="db", help="Manage the database: local cluster and migrations.")
 app.add_typer(simulator_commands.app, name="simulator", help="The local exchange simulator.")
 app.add_typer(ingest_commands.app, name="ingest", help="Load exchange data into the tables.")
+app.add_typer(portfolio_commands.app, name="portfolio", help="Portfolios: import positions, compute risk.")
+app.add_typer(report_commands.app, name="report", help="The daily risk report: build, write, e-mail.")
+app.add_typer(stack_commands.app, name="stack", help="The local stack (make up/down/status): start, probe, stop.")
+app.add_typer(stack_commands.mail_app, name="mail", help="The local SMTP catcher with a web view.")
+app.add_typer(stream_commands.app, name="stream", help="The streaming sidecar: live ticks, WebSocket, alerts.")
 app.command(name="demo")(demo)
 
 

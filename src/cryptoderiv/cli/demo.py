@@ -35,8 +35,33 @@ def demo() -> None:
     for q in summary.quality:
         if q.latest_docs:
             console.print(f"  Data Docs ({q.table}): {q.latest_docs}", soft_wrap=True)
+    if summary.risk is not None:
+        risk = Table(title=f"risk of portfolio {summary.risk.portfolio} on {summary.risk.as_of} (USD, loss > 0)")
+        for column in ("method", "horizon (days)", "level", "VaR", "ES"):
+            risk.add_column(column, justify="left" if column == "method" else "right")
+        for f in summary.risk.figures:
+            risk.add_row(f.method, str(f.horizon_days), f"{f.level:.0%}", f"{f.var_usd:,.0f}", f"{f.es_usd:,.0f}")
+        console.print(risk)
+        for note in summary.risk.notes:
+            console.print(f"  note: {note}", soft_wrap=True)
+    if summary.evaluation is not None and not summary.evaluation.empty:
+        console.print("[bold]forecasters: walk-forward evaluation[/bold] (table forecast_evaluations)")
+        console.print(summary.evaluation.to_string(index=False, max_rows=60), soft_wrap=True)
+    if summary.backtests:
+        console.print(summary.backtests, soft_wrap=True)
+    if summary.stream is not None:
+        s = summary.stream
+        console.print(f"streaming sidecar (15 s): ticks {s.ticks_received:,} received / {s.ticks_written:,} written,"
+                      f" trades {s.trades_received:,} / {s.trades_written:,}, reconnects {s.reconnects}")
     settings = get_settings()
     console.print("Where to look:")
+    console.print(f"  MLflow runs: mlflow ui --backend-store-uri {summary.mlflow_uri}", soft_wrap=True)
+    for kind, path in (summary.report or {}).items():
+        console.print(f"  daily report ({kind}): {path}", soft_wrap=True)
+    if summary.mail_dir:
+        console.print(f"  e-mails received by the mail catcher (.eml): {summary.mail_dir}", soft_wrap=True)
+    for shot in summary.screenshots or []:
+        console.print(f"  dashboard screenshot: {shot}", soft_wrap=True)
     console.print(f"  raw landing (Parquet): {settings.local_dir / 'landing'}", soft_wrap=True)
     console.print(f"  Airflow logs: {settings.local_dir / 'airflow' / 'logs'}", soft_wrap=True)
     console.print("  database: `cryptoderiv db url` (psql), schema status `cryptoderiv db status`")
