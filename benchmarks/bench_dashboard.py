@@ -27,11 +27,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import psycopg
-from psycopg import sql
 
 from cryptoderiv.config import PROJECT_ROOT, get_settings
-from cryptoderiv.storage.database import ensure_database
-from cryptoderiv.storage.migrations import dashboard_url, migrate
+from cryptoderiv.storage.database import fresh_database
+from cryptoderiv.storage.migrations import dashboard_url
 from cryptoderiv.storage.rollups import refresh_rollups
 from cryptoderiv.storage.writer import write_frame
 
@@ -40,13 +39,7 @@ DB_NAME = "cryptoderiv_bench_dashboard"
 
 
 def scratch_database() -> str:
-    server = ensure_database(get_settings())
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(DB_NAME)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(DB_NAME)))
-    url = urllib.parse.urlunsplit(urllib.parse.urlsplit(server)._replace(path=f"/{DB_NAME}"))
-    migrate(url)
-    return url
+    return fresh_database(DB_NAME)
 
 
 def load_year(url: str) -> int:

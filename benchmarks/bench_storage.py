@@ -22,21 +22,14 @@ from psycopg import sql
 
 from cryptoderiv.samples import SAMPLE_INSTRUMENTS, sample_candles
 from cryptoderiv.storage import write_frame
-from cryptoderiv.storage.database import ensure_database
-from cryptoderiv.storage.migrations import migrate
+from cryptoderiv.storage.database import ensure_database, fresh_database
 
 RESULTS = Path(__file__).parent / "results"
 BENCH_DB = "cryptoderiv_bench"
 
 
 def bench_database() -> str:
-    server = ensure_database()
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    url = server.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-    migrate(url)
-    return url
+    return fresh_database(BENCH_DB)
 
 
 def main() -> None:

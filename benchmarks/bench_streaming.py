@@ -34,8 +34,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from cryptoderiv.storage.database import ensure_database
-from cryptoderiv.storage.migrations import migrate
+from cryptoderiv.storage.database import fresh_database
 from cryptoderiv.storage.writer import write_frame
 from cryptoderiv.streaming.metrics import StreamMetrics
 from cryptoderiv.streaming.spool import Spool
@@ -49,13 +48,7 @@ T0_MS = 1_790_000_000_000
 
 
 def bench_database() -> str:
-    server = ensure_database()
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    url = server.rsplit("/", 1)[0] + f"/{BENCH_DB}"
-    migrate(url)
-    return url
+    return fresh_database(BENCH_DB)
 
 
 def seed_instruments(url: str) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -57,3 +57,19 @@ def _unreachable(url: str, exc: psycopg.OperationalError) -> DatabaseError:
     where = f"{parts.hostname or 'localhost'}:{parts.port or 5432}/{parts.path.lstrip('/')}"
     reason = " ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
     return DatabaseError(f"cannot connect to the database at {where}: {reason}")
+
+
+def fresh_database(name: str, settings: Settings | None = None) -> str:
+    """A new, empty, migrated database ``name`` on the platform's server (dropped first if it exists);
+    its URL. For benchmarks and scratch work: never point it at a database you want to keep."""
+    from psycopg import sql
+
+    from cryptoderiv.storage.migrations import migrate
+
+    server = ensure_database(settings)
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    migrate(url, settings)
+    return url
