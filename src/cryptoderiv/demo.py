@@ -136,6 +136,10 @@ def run_demo(settings: Settings | None = None,
         if simulator_url:
             client["simulator_url"] = simulator_url
         risk = _risk_stage(url, client, progress)
+        progress("forecasters: loading 120 days of hourly candles and funding")
+        from cryptoderiv.forecast.pipeline import ingest_demo_history
+
+        ingest_demo_history(url, last_hour, days=120, simulator_url=simulator_url)
         for dag_id, conf in MODEL_STAGES:
             run(dag_id, last_hour + pd.Timedelta(hours=1), conf)
         run("risk__daily_report", last_hour + pd.Timedelta(hours=1), {"report_date": risk.as_of.isoformat()})
