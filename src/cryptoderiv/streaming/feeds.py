@@ -97,16 +97,19 @@ class TradeFeed:
         self._seen_connections: frozenset[int] | None = None
 
     def _new(self, trades: Iterable[Trade]) -> list[Trade]:
-        out = []
+        """The trades not handed on yet, in time order, each once (not yet marked as seen)."""
+        out: dict[str, Trade] = {}
         for t in sorted(trades, key=lambda t: (t.ts, t.trade_id)):
-            if t.trade_id in self._seen:
-                continue
+            if t.trade_id not in self._seen:
+                out.setdefault(t.trade_id, t)
+        return list(out.values())
+
+    def _mark_seen(self, trades: Iterable[Trade]) -> None:
+        for t in trades:
             self._seen.add(t.trade_id)
             self._recent.append(t.trade_id)
             if len(self._recent) > RECENT_IDS:
                 self._seen.discard(self._recent.popleft())
-            out.append(t)
-        return out
 
     async def backfill(self, since_ms: int, until_ms: int) -> list[Trade]:
         """Trades with ``since_ms <= ts <= until_ms`` over REST (paged by time; Bybit: its recent trades)."""
@@ -160,10 +163,13 @@ class TradeFeed:
                 self.metrics.gaps[self.venue] += 1
                 logger.info("%s %s: trade id gap %s -> %s; backfilling", self.venue, self.symbol,
                             self.last_numeric_id, first.trade_id)
+            # a failing backfill raises before anything is marked as seen, so the retry still covers this batch
             filled = self._new(await self.backfill(self.last_ts, first.ts))
-            self.metrics.trades_backfilled[self.venue] += len(filled)
-            batch = sorted(filled + batch, key=lambda t: (t.ts, t.trade_id))
+            filled_ids = {t.trade_id for t in filled}
+            self.metrics.trades_backfilled[self.venue] += len(filled_ids - {t.trade_id for t in batch})
+            batch = self._new(filled + batch)
             self._needs_backfill = False
+        self._mark_seen(batch)
         await self.sink(batch)
         newest = batch[-1]
         self.last_ts = max(self.last_ts, newest.ts)
