@@ -97,6 +97,7 @@ class DemoSummary:
     backtests: str | None = None
     screenshots: list[str] | None = None
     mlflow_uri: str | None = None
+    mlflow_runs: list[str] | None = None
 
 
 def run_demo(settings: Settings | None = None,
@@ -156,7 +157,8 @@ def run_demo(settings: Settings | None = None,
         summary = DemoSummary([_summarise(conn, table) for table in SUMMARY_TABLES], runs, simulator_url,
                               quality_since(conn, started), risk=risk, evaluation=_evaluation(conn),
                               report=_report_files(settings, risk.as_of), mail_dir=mail_dir, stream=stream,
-                              backtests=backtests, mlflow_uri=settings.resolved_mlflow_uri)
+                              backtests=backtests, mlflow_uri=settings.resolved_mlflow_uri,
+                              mlflow_runs=_mlflow_links(conn))
     progress("building the dashboard and taking a screenshot of every page")
     return replace(summary, screenshots=_dashboard_screenshots(url, settings.local_dir / "demo" / "screenshots"))
 
@@ -170,13 +172,30 @@ def _risk_stage(url: str, client: dict[str, Any], progress: Callable[[str], None
 
 
 def _evaluation(conn: psycopg.Connection) -> pd.DataFrame | None:
-    """The latest walk-forward evaluation of every forecaster (``forecast_evaluations``), if any."""
-    exists = conn.execute("SELECT to_regclass('forecast_evaluations')").fetchone()
-    if not exists or exists[0] is None:
-        return None
-    cur = conn.execute("SELECT * FROM forecast_evaluations ORDER BY 1")
-    columns = [c.name for c in cur.description or []]
-    return pd.DataFrame(cur.fetchall(), columns=columns)
+    """The latest training's walk-forward evaluation (``forecast_evaluations``), averaged over folds."""
+    cur = conn.execute(
+        """
+        SELECT target, series, model_kind, avg(qlike) AS qlike, avg(mse) AS mse, avg(r2_vs_no_change) AS r2,
+               avg(dm_stat) AS dm_vs_har, avg(dm_p_value) AS dm_p
+          FROM forecast_evaluations
+         WHERE trained_at = (SELECT max(trained_at) FROM forecast_evaluations)
+         GROUP BY target, series, model_kind
+         ORDER BY target, series, qlike NULLS LAST, mse
+        """)
+    rows = cur.fetchall()
+    return pd.DataFrame(rows, columns=[c.name for c in cur.description or []]) if rows else None
+
+
+def _mlflow_links(conn: psycopg.Connection) -> list[str]:
+    """UI links to the MLflow runs of this demo: the latest forecaster training and Heston calibrations."""
+    from cryptoderiv.tracking import run_url
+
+    ids = [r[0] for r in conn.execute(
+        "SELECT DISTINCT mlflow_run_id FROM forecast_evaluations"
+        " WHERE trained_at = (SELECT max(trained_at) FROM forecast_evaluations)").fetchall()]
+    ids += [r[0] for r in conn.execute(
+        "SELECT mlflow_run_id FROM model_runs WHERE mlflow_run_id IS NOT NULL ORDER BY snapshot_ts DESC LIMIT 4")]
+    return [run_url(i) for i in ids]
 
 
 def _report_files(settings: Settings, as_of: object) -> dict[str, str]:

@@ -55,7 +55,9 @@ def demo() -> None:
                       f" trades {s.trades_received:,} / {s.trades_written:,}, reconnects {s.reconnects}")
     settings = get_settings()
     console.print("Where to look:")
-    console.print(f"  MLflow runs: mlflow ui --backend-store-uri {summary.mlflow_uri}", soft_wrap=True)
+    console.print(f"  MLflow: mlflow ui --backend-store-uri {summary.mlflow_uri} (or make up), then:", soft_wrap=True)
+    for link in summary.mlflow_runs or []:
+        console.print(f"    {link}", soft_wrap=True)
     for kind, path in (summary.report or {}).items():
         console.print(f"  daily report ({kind}): {path}", soft_wrap=True)
     if summary.mail_dir:
