@@ -172,14 +172,13 @@ def _risk_stage(url: str, client: dict[str, Any], progress: Callable[[str], None
 
 
 def _evaluation(conn: psycopg.Connection) -> pd.DataFrame | None:
-    """The latest training's walk-forward evaluation (``forecast_evaluations``), averaged over folds."""
+    """The latest training's walk-forward evaluation over its whole window (``forecast_evaluations``, fold -1)."""
     cur = conn.execute(
         """
-        SELECT target, series, model_kind, avg(qlike) AS qlike, avg(mse) AS mse, avg(r2_vs_no_change) AS r2,
-               avg(dm_stat) AS dm_vs_har, avg(dm_p_value) AS dm_p
+        SELECT target, series, model_kind AS model, n, qlike, mse, r2_vs_no_change AS r2_vs_no_change,
+               dm_stat AS dm_vs_har, dm_p_value AS dm_p
           FROM forecast_evaluations
-         WHERE trained_at = (SELECT max(trained_at) FROM forecast_evaluations)
-         GROUP BY target, series, model_kind
+         WHERE trained_at = (SELECT max(trained_at) FROM forecast_evaluations) AND fold = -1
          ORDER BY target, series, qlike NULLS LAST, mse
         """)
     rows = cur.fetchall()
