@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from rich.console import Console
 from rich.table import Table
 
@@ -11,7 +13,7 @@ from cryptoderiv.demo import run_demo
 
 def demo() -> None:
     """Run the whole pipeline once on the embedded defaults and print a summary."""
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 160)  # piped: wide enough for the tables
     with console.status("starting") as status:
         summary = run_demo(progress=lambda step: status.update(step))
     console.print("[bold]Airflow DAG runs[/bold] (metadata in .local/airflow)")
