@@ -60,6 +60,10 @@ positions:
 @pytest.fixture(scope="module")
 def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     path = book_yaml(tmp_path_factory.mktemp("risk") / "book.yaml")
+    # the session's database is shared: forecasts and calibrations written by earlier test modules would
+    # change which inputs the risk stage picks (its fallbacks are asserted below)
+    with psycopg.connect(database_url) as conn:
+        conn.execute("TRUNCATE forecasts, forecast_evaluations, model_runs CASCADE")
     with SimulatorServer(seed=7, clock=lambda: NOW_MS) as sim:
         seed_demo_market(database_url, AS_OF, 90, load_portfolio_file(path), source="simulator",
                          simulator_url=sim.url)
