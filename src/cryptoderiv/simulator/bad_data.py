@@ -16,7 +16,7 @@ defect                      answer damaged                          what happens
 ``duplicate_timestamp``     Binance klines                          a second, different bar for one open time
 ``gap``                     Binance klines                          five consecutive bars are missing
 ``funding_spike``           Binance USD-M funding history           one rate is 5 % per interval
-``crossed_futures_book``    Binance USD-M book ticker               a perpetual's or future's bid above its ask
+``crossed_futures_book``    Binance USD-M book ticker               one contract per coin: bid above ask
 ``crossed_book``            Deribit option summary and ticker       an option's bid above its ask
 ``stale_quote``             Deribit option ticker                   the quote was last updated 10 min ago
 ``iv_in_percent``           Deribit option summary and ticker       mark/bid/ask IV a hundred times too big
@@ -211,10 +211,13 @@ class BadData:
         if "crossed_futures_book" not in self.defects or not rows:
             return rows
         rows = [dict(r) for r in rows]
-        i = self._pick("crossed_futures_book", now_ms // 60_000) % len(rows)
-        ask = float(rows[i]["askPrice"])
-        rows[i]["bidPrice"] = _fmt(ask * 1.001)
-        self._record("crossed_futures_book", "binance", str(rows[i]["symbol"]), now_ms)
+        by_base: dict[str, list[int]] = {}
+        for i, r in enumerate(rows):  # one contract per base coin, so every underlying's batch has one
+            by_base.setdefault(str(r["symbol"]).split("USD", 1)[0], []).append(i)
+        for base, positions in by_base.items():
+            i = positions[self._pick("crossed_futures_book", base, now_ms // 60_000) % len(positions)]
+            rows[i]["bidPrice"] = _fmt(float(rows[i]["askPrice"]) * 1.001)
+            self._record("crossed_futures_book", "binance", str(rows[i]["symbol"]), now_ms)
         return rows
 
     # --- Deribit -------------------------------------------------------------------------------------------

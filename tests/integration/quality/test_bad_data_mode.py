@@ -7,7 +7,6 @@ publish every other row exactly as the clean simulator serves it.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +20,9 @@ from cryptoderiv.simulator import SimulatorServer
 from cryptoderiv.simulator.bad_data import DEFECTS
 
 DAY_MS = 86_400_000
-DAY_START = (int(time.time() * 1000) // DAY_MS - 3) * DAY_MS
+# A fixed day in the past: the simulated market, and so which rows the bad-data mode damages, are then
+# the same whenever the suite runs (the damage is a function of the seed and the row only).
+DAY_START = int(pd.Timestamp("2026-11-20", tz="UTC").value // 1_000_000)
 NOW_MS = DAY_START + 2 * DAY_MS + 9 * 3_600_000
 T0 = pd.Timestamp(DAY_START, unit="ms", tz="UTC")
 SEED = 5
