@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import psycopg
 import pytest
+from psycopg import sql
 
 from cryptoderiv.portfolio.loader import load_portfolio_file
 from cryptoderiv.risk.jobs import RESULT_TABLES, compute_risk, import_portfolio, seed_demo_market
@@ -63,7 +64,9 @@ def seeded(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     # the session's database is shared: forecasts and calibrations written by earlier test modules would
     # change which inputs the risk stage picks (its fallbacks are asserted below)
     with psycopg.connect(database_url) as conn:
-        conn.execute("TRUNCATE forecasts, forecast_evaluations, model_runs CASCADE")
+        conn.execute("TRUNCATE forecasts, forecast_evaluations, model_runs, positions CASCADE")  # the DAG: all books
+        for table in RESULT_TABLES:
+            conn.execute(sql.SQL("TRUNCATE {} CASCADE").format(sql.Identifier(table)))
     with SimulatorServer(seed=7, clock=lambda: NOW_MS) as sim:
         seed_demo_market(database_url, AS_OF, 90, load_portfolio_file(path), source="simulator",
                          simulator_url=sim.url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import ccxt
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -104,8 +105,12 @@ def test_schemas_have_unique_columns_and_keys_in_columns():
         assert set(schema.key) <= set(schema.names)
     empty = CANDLES.empty()
     assert list(empty.columns) == CANDLES.names and str(empty["ts"].dtype) == "datetime64[ms, UTC]"
-    with pytest.raises(ValueError, match="duplicate"):
-        CANDLES.conform(pd.concat([_candle(), _candle()]))
+    # value defects (a duplicated key, a NaN price) pass on to the quality gate, which quarantines them ...
+    twice = CANDLES.conform(pd.concat([_candle(), _candle().assign(close=np.nan)]))
+    assert len(twice) == 2 and twice["close"].isna().sum() == 1
+    # ... but a row without its key cannot be identified at all
+    with pytest.raises(ValueError, match="key column"):
+        CANDLES.conform(_candle().assign(ts=pd.Series([pd.NaT], dtype="datetime64[ms, UTC]")))
 
 
 def _candle():

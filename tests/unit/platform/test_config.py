@@ -14,7 +14,7 @@ def test_defaults_are_the_embedded_local_stack(monkeypatch: pytest.MonkeyPatch) 
     assert settings.database_url is None
     assert settings.exchange_source is ExchangeSource.SIMULATOR
     assert settings.pg_dir == settings.local_dir / "pg"
-    assert settings.resolved_mlflow_uri.startswith("file://")
+    assert settings.resolved_mlflow_uri == f"sqlite:///{settings.local_dir / 'mlflow' / 'mlflow.db'}"
 
 
 def test_environment_overrides_and_validation(monkeypatch: pytest.MonkeyPatch) -> None:
