@@ -216,12 +216,7 @@ def _dashboard_screenshots(url: str, out: Path) -> list[str]:
 @contextmanager
 def _mail_catcher(settings: Settings, progress: Callable[[str], None]) -> Iterator[tuple[int, Path]]:
     """A local SMTP catcher for the demo's e-mails (report, data-quality notices); messages kept as .eml."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        smtp_port = probe.getsockname()[1]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        web_port = probe.getsockname()[1]
+    smtp_port, web_port = _free_port(), _free_port()
     folder = settings.local_dir / "demo" / "mail"
     folder.mkdir(parents=True, exist_ok=True)
     progress(f"starting the mail catcher on SMTP {smtp_port}")
@@ -245,9 +240,7 @@ def _exchange_source(settings: Settings,
     if settings.exchange_source is ExchangeSource.LIVE:
         yield {"EXCHANGE_SOURCE": "live"}, None
         return
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = _free_port()
     url = f"http://127.0.0.1:{port}"
     progress(f"starting the exchange simulator on {url} (bad-data mode: {DEMO_BAD_DATA})")
     log_file = settings.local_dir / "simulator.log"
@@ -261,6 +254,13 @@ def _exchange_source(settings: Settings,
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free now (for the demo's short-lived servers)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def _wait_healthy(health_url: str, server: subprocess.Popen[bytes], log_file: object, timeout: float = 60) -> None:
