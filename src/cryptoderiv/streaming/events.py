@@ -115,7 +115,11 @@ class Tick:
 
 @dataclass(slots=True, frozen=True)
 class Trade:
-    """One public trade (amount in base units)."""
+    """One public trade (amount in base units).
+
+    ``seq`` is the venue's per-instrument trade sequence where it has one (Binance: the trade id; Deribit:
+    ``trade_seq``, its trade ids are global across instruments); Bybit has none (execution UUIDs).
+    """
 
     exchange: str
     symbol: str
@@ -124,6 +128,7 @@ class Trade:
     price: float
     amount: float
     side: str | None
+    seq: int | None = None
 
     def row(self) -> tuple[Any, ...]:
         """The row in :data:`TRADE_COLUMNS` order."""
@@ -187,4 +192,14 @@ def trade_from_ccxt(venue: str, trade: dict[str, Any], market: dict[str, Any]) -
     amount = float(trade["cost"]) if inverse else float(trade["amount"]) * contract_size(market)
     side = trade.get("side")
     return Trade(venue, str(trade["symbol"]), str(trade["id"]), int(trade["timestamp"]), float(trade["price"]),
-                 amount, side if side in ("buy", "sell") else None)
+                 amount, side if side in ("buy", "sell") else None, trade_sequence(venue, trade))
+
+
+def trade_sequence(venue: str, trade: dict[str, Any]) -> int | None:
+    """The per-instrument trade sequence number of a ccxt trade, or None where the venue has none."""
+    raw = (trade.get("info") or {}).get("trade_seq") if venue == "deribit" else \
+        trade.get("id") if venue == "binance" else None
+    try:
+        return int(raw) if raw is not None else None
+    except (TypeError, ValueError):
+        return None

@@ -2,9 +2,11 @@
 
 Every ``watch_*`` loop survives dropped sockets: ccxt.pro fails the pending watch with ``NetworkError``, the
 loop waits (exponential backoff with jitter, reset after a success) and calls again, which redials and
-resubscribes. Trades are also *complete*: after a redial, and whenever a numeric trade id jumps by more than
-one, the gap between the last trade seen and the first new one is fetched over REST
-(:meth:`TradeFeed.backfill`) and merged, de-duplicated by trade id. Each trade feed keeps a watermark: every
+resubscribes. Trades are also *complete*: after a redial, and whenever the venue's per-instrument trade sequence skips a
+number (anywhere in a message, or between messages), the span from the last trade handed on to the newest one
+received is fetched over REST (:meth:`TradeFeed.backfill`) and merged, de-duplicated by trade id. The span
+ends at the newest trade, not the first new one: a watch result can hold trades received before a redial
+followed by trades received after it, with the gap between them. Each trade feed keeps a watermark: every
 trade with a timestamp up to it has been handed on.
 """
 
@@ -59,6 +61,29 @@ class Backoff:
         self.failures = 0
 
 
+def sequence_gap(last_seq: int | None, batch: Iterable[Trade]) -> tuple[int, int] | None:
+    """The first skipped span of per-instrument trade sequence numbers.
+
+    Parameters
+    ----------
+    last_seq : int or None
+        Sequence of the newest trade handed on before ``batch`` (None: nothing yet).
+    batch : iterable of Trade
+        New trades, any order; those without a sequence are ignored.
+
+    Returns
+    -------
+    tuple of int or None
+        ``(before, after)``: the sequences either side of the first gap, or None when contiguous.
+    """
+    previous = last_seq
+    for seq in sorted(t.seq for t in batch if t.seq is not None):
+        if previous is not None and seq > previous + 1:
+            return previous, seq
+        previous = seq if previous is None else max(previous, seq)
+    return None
+
+
 class TradeFeed:
     """Trades of one symbol: WebSocket stream plus REST repair of gaps.
 
@@ -88,7 +113,7 @@ class TradeFeed:
         self.metrics = metrics
         self.backoff = backoff
         self.last_ts = start_ms - 1          # newest trade time handed on
-        self.last_numeric_id: int | None = None
+        self.last_seq: int | None = None       # newest per-instrument sequence handed on
         self.watermark_ms = start_ms - 1     # every trade with ts <= watermark has been handed on
         self._recent: deque[str] = deque()
         self._seen: set[str] = set()
@@ -142,11 +167,6 @@ class TradeFeed:
                 conn._cryptoderiv_seq = next(_CONNECTION_SEQ)
         return frozenset(c._cryptoderiv_seq for c in getattr(self.client, "clients", {}).values())
 
-    def _id_gap(self, first: Trade) -> bool:
-        if self.last_numeric_id is None or not first.trade_id.isdigit():
-            return False
-        return int(first.trade_id) > self.last_numeric_id + 1
-
     async def handle(self, raw: list[dict[str, Any]]) -> None:
         """Process one ``watch_trades`` result."""
         connections = self._connections()
@@ -157,24 +177,31 @@ class TradeFeed:
         if not batch:
             return
         self.metrics.trades_in[self.venue] += len(batch)
-        first = batch[0]
-        if self._needs_backfill or self._id_gap(first):
-            if not self._needs_backfill:
+        gap = None if self._needs_backfill else sequence_gap(self.last_seq, batch)
+        if self._needs_backfill or gap is not None:
+            if gap is not None:
                 self.metrics.gaps[self.venue] += 1
-                logger.info("%s %s: trade id gap %s -> %s; backfilling", self.venue, self.symbol,
-                            self.last_numeric_id, first.trade_id)
-            # a failing backfill raises before anything is marked as seen, so the retry still covers this batch
-            filled = self._new(await self.backfill(self.last_ts, first.ts))
-            filled_ids = {t.trade_id for t in filled}
-            self.metrics.trades_backfilled[self.venue] += len(filled_ids - {t.trade_id for t in batch})
+                logger.info("%s %s: trade sequence gap %d -> %d; backfilling", self.venue, self.symbol, *gap)
+            # the gap may lie anywhere up to the newest trade received (trades from before a redial can share
+            # a watch result with trades from after it), so the REST span ends there, not at the first new one.
+            # A failing backfill raises before anything is marked as seen: the retry still covers this batch.
+            until = batch[-1].ts
+            filled = self._new(await self.backfill(self.last_ts, until))
+            self.metrics.trades_backfilled[self.venue] += len({t.trade_id for t in filled}
+                                                              - {t.trade_id for t in batch})
             batch = self._new(filled + batch)
             self._needs_backfill = False
+            logger.debug("%s %s: backfilled [%d, %d]: %d trades", self.venue, self.symbol, self.last_ts, until,
+                         len(filled))
         self._mark_seen(batch)
+        logger.debug("%s %s: handing on %d trades %s..%s (ts %d..%d)", self.venue, self.symbol, len(batch),
+                     batch[0].trade_id, batch[-1].trade_id, batch[0].ts, batch[-1].ts)
         await self.sink(batch)
         newest = batch[-1]
         self.last_ts = max(self.last_ts, newest.ts)
-        if newest.trade_id.isdigit():
-            self.last_numeric_id = max(int(t.trade_id) for t in batch if t.trade_id.isdigit())
+        seqs = [t.seq for t in batch if t.seq is not None]
+        if seqs:
+            self.last_seq = max(seqs + ([self.last_seq] if self.last_seq is not None else []))
         # trades sharing the newest timestamp may still be on their way in a later message
         self.watermark_ms = max(self.watermark_ms, self.last_ts - 1)
 

@@ -20,7 +20,7 @@ TRADE_SYMBOLS = {
     "bybit": ["BTC/USDT:USDT"],
     "deribit": ["BTC/USD:BTC"],
 }
-OUTAGE_S = 6.0  # the issue asks for 30 s: at 30 s 1-4 isolated trades of ~500 are still lost (open)
+OUTAGE_S = 30.0  # the database is down this long mid-run (the issue: "stopped for 30 seconds")
 TRADE_RATE_SCALE = 6.0   # busier than the default market, so the period holds hundreds of trades
 
 
@@ -34,8 +34,6 @@ def _truth_ids(market: Market, venue: str, symbol: str, lo_ms: int, hi_ms: int) 
 
 @pytest.mark.slow
 @pytest.mark.db
-@pytest.mark.xfail(strict=False, reason="known defect (issue #9, open): across WebSocket drops and a database outage "
-                   "the sidecar sometimes loses a message's trades (2-4 of ~500 seen); the cause is not found yet")
 def test_trades_complete_across_ws_drops_and_database_outage(db, database_url, tmp_path: Path):
     config = parse_config({
         "venues": {
@@ -99,7 +97,7 @@ def test_trades_complete_across_ws_drops_and_database_outage(db, database_url, t
             assert len(stored) == len(set(stored)), f"{venue} {symbol}: duplicated trades"
             missing = set(truth) - set(stored)
             extra = set(stored) - set(truth)
-            assert not missing and not extra, (venue, symbol, len(missing), len(extra))
+            assert not missing and not extra, (venue, symbol, sorted((truth[k], k) for k in missing), sorted(extra))
             assert {r[0]: r[1] for r in rows} == truth
             checked += len(truth)
     assert checked > 150

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 from cryptoderiv.errors import ConfigurationError
-from cryptoderiv.streaming.events import Tick, event_time, iso_ms, tick_from_ticker, trade_from_ccxt
+from cryptoderiv.streaming.events import Tick, Trade, event_time, iso_ms, tick_from_ticker, trade_from_ccxt
 from cryptoderiv.streaming.fanout import CHANNEL_PATTERN
-from cryptoderiv.streaming.feeds import Backoff, nearest_futures, select_options
+from cryptoderiv.streaming.feeds import Backoff, nearest_futures, select_options, sequence_gap
 from cryptoderiv.streaming.metrics import StreamMetrics
 from cryptoderiv.streaming.spool import Spool
 from cryptoderiv.streaming.subscriptions import OptionSubscription, load_config, parse_config
@@ -68,6 +68,29 @@ def test_inverse_trade_amount_in_base_units():
     assert trade_from_ccxt("deribit", trade, market).amount == 0.005
     linear = {"inverse": False, "type": "swap", "contractSize": 0.001}
     assert trade_from_ccxt("binance", {**trade, "amount": 3.0}, linear).amount == pytest.approx(0.003)
+
+
+def test_trade_sequence_per_venue():
+    trade = {"symbol": "BTC/USD:BTC", "id": "308290541", "timestamp": 5, "price": 1.0, "amount": 1.0, "cost": 1.0,
+             "info": {"trade_seq": 1207}}
+    market = {"inverse": False, "type": "spot"}
+    assert trade_from_ccxt("deribit", trade, market).seq == 1207      # per instrument, not the global trade id
+    assert trade_from_ccxt("binance", trade, market).seq == 308290541
+    assert trade_from_ccxt("bybit", {**trade, "id": "5d873237-519e"}, market).seq is None
+
+
+def _trades(*seqs: int | None) -> list[Trade]:
+    return [Trade("binance", "BTC/USDT", str(s), 1000 + i, 1.0, 1.0, "buy", s) for i, s in enumerate(seqs)]
+
+
+def test_sequence_gap_anywhere_in_a_message():
+    assert sequence_gap(9, _trades(10, 11, 12)) is None
+    assert sequence_gap(None, _trades(4, 5)) is None
+    assert sequence_gap(9, _trades(11, 12)) == (9, 11)               # between messages
+    # trades from before a redial and after it in one watch result: the hole is inside the message
+    assert sequence_gap(9, _trades(10, 11, 14, 15)) == (11, 14)
+    assert sequence_gap(9, _trades(12, 10, 11)) is None               # order does not matter
+    assert sequence_gap(9, _trades(None, None)) is None               # no sequence (Bybit): nothing to say
 
 
 def test_option_selection_keeps_strikes_around_the_forward():
