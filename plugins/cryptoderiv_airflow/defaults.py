@@ -1,4 +1,4 @@
-"""What every DAG shares: default task arguments and the one failure notifier."""
+"""What every DAG shares: default task arguments and the failure callbacks (e-mail, pipeline alert)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 from airflow.sdk import CronDataIntervalTimetable
 
 from cryptoderiv.config import get_settings
+from cryptoderiv_airflow.alerting import pipeline_failure_alert
 
 SMTP_CONN_ID = "smtp_default"
 
@@ -26,7 +27,12 @@ failure_notifier = SmtpNotifier(
 
 
 def default_args(**overrides: Any) -> dict[str, Any]:
-    """Task defaults: bounded retries with exponential backoff, a timeout, the failure notifier."""
+    """Task defaults: bounded retries with exponential backoff, a timeout, the failure callbacks.
+
+    A task that fails for good calls both ``failure_notifier`` (e-mail through the Airflow SMTP connection)
+    and :func:`~cryptoderiv_airflow.alerting.pipeline_failure_alert` (a ``pipeline_failure`` row in
+    ``alerts``, shown on the dashboard).
+    """
     args: dict[str, Any] = {
         "owner": "data-eng",
         "retries": 2,
@@ -34,7 +40,7 @@ def default_args(**overrides: Any) -> dict[str, Any]:
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=15),
         "execution_timeout": timedelta(minutes=30),
-        "on_failure_callback": failure_notifier,
+        "on_failure_callback": [failure_notifier, pipeline_failure_alert],
     }
     args.update(overrides)
     return args

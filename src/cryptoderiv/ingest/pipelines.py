@@ -9,7 +9,8 @@ Every pipeline has the same five steps, so each DAG task and each CLI command is
    rows failing a hard rule go to ``quarantine`` with the rule and what it saw, the rest is published
    by the storage writer (contract-checked, idempotent upsert) in the same transaction, every rule's
    verdict lands in ``dq_results`` and the batch's Data Docs are built;
-5. record the run in ``ingest_runs``.
+5. record the run in ``ingest_runs``, commit, then raise a ``dq_failure`` alert per failed expectation
+   (:func:`cryptoderiv.quality.gate.alert_failures`; at most once per batch id).
 
 Windows are ``[start, end)`` in UTC and come from the caller (the DAG's data interval): re-running or
 backfilling a window publishes the same rows. A fetch that fails (after the exchange layer's retries)
@@ -124,7 +125,7 @@ def gate_batch(table: str, frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[pd.
 def _publish(url: str, dataset: str, exchange: str, table: str, result: FetchResult, run_id: str,
              start: pd.Timestamp, end: pd.Timestamp, subject: str, notify: Notifier | None) -> IngestSummary:
     """Land the raw answers, then write, audit, publish through the quality gate, and record the run."""
-    from cryptoderiv.quality.gate import audit_and_publish
+    from cryptoderiv.quality.gate import alert_failures, audit_and_publish
 
     started = pd.Timestamp.now(tz="UTC")  # lineage only; the data window comes from the caller
     path = land_raw(result.raw, dataset, run_id, exchange)
@@ -139,6 +140,7 @@ def _publish(url: str, dataset: str, exchange: str, table: str, result: FetchRes
             rows_written={table: gate.rows_changed},
         ))
         conn.commit()
+        alert_failures(conn, gate)  # dq_failure alerts once the batch is committed; never raises
     if gate.needs_attention:
         log.warning("data quality: %s", gate.summary())
         if notify is not None:

@@ -14,6 +14,12 @@ rule (missing columns, wrong types) publishes nothing and raises :class:`BatchRe
 verdict is recorded. Soft failures never stop the publish; ``notify`` is called with the result when
 anything needs attention (soft failures or quarantined rows), which is how an Airflow task alerts.
 
+Every failed expectation also raises a ``dq_failure`` alert (:func:`alert_failures`, which calls
+:func:`cryptoderiv.alerts.evaluate_dq_alerts`: stored in ``alerts``, pushed to the dashboard, cooled down per
+rule and at most once per run id) once the batch is committed: by the gate when it owns the connection,
+by the caller after its commit otherwise (the ingest pipelines do). A failing alert is logged and never
+undoes the published load.
+
 Re-running the same run id for the same table replaces its records (no duplicates) and upserts the
 same rows, so the gate is idempotent like every stage.
 """
@@ -135,6 +141,9 @@ def audit_and_publish(conn_or_url: psycopg.Connection | str, table: str, frame: 
     notify
         Called with the result when it :attr:`~GateResult.needs_attention` (after the commit when the
         gate owns the connection). Exceptions it raises are logged, not propagated.
+        With a URL, the gate also fires the ``dq_failure`` alerts after its commit; with a caller's
+        connection it cannot (the results are not committed yet): the caller commits, then calls
+        :func:`alert_failures` with the result.
     build_docs
         Build the run's Data Docs (offline-readable) under ``docs_root`` (default
         ``<local_dir>/data_docs``) in ``<run_id>/<table>/``.
@@ -184,13 +193,53 @@ def audit_and_publish(conn_or_url: psycopg.Connection | str, table: str, frame: 
                 if not good.empty:
                     changed = write_frame(conn, table, good.reset_index(drop=True)).rows_changed
                 published = len(good)
+        result = _result(run_id, run, len(batch), published, changed, len(quarantined_rows), plan, docs_path)
         if owned:
             conn.commit()
-    result = _result(run_id, run, len(batch), published, changed, len(quarantined_rows), plan, docs_path)
+            alert_failures(conn, result)
     _report(result, notify)
     if result.blocked and raise_on_rejection:
         raise BatchRejected(result.summary(), result)
     return result
+
+
+def alert_failures(conn: psycopg.Connection, result: GateResult) -> list[int]:
+    """Fire the ``dq_failure`` alerts of a committed batch; never raises.
+
+    Calls :func:`cryptoderiv.alerts.evaluate_dq_alerts` for the batch's run id and table (one alert per
+    failed expectation and rule, subject ``table:expectation``, cool-down per rule, at most once per run
+    id, so re-running a batch does not alert again). It commits the alert rows on ``conn``: call it after
+    the batch's own commit, outside any transaction of the caller's.
+
+    Parameters
+    ----------
+    conn : psycopg.Connection
+        The connection the batch was committed on (or any to the same database).
+    result : GateResult
+        What :func:`audit_and_publish` returned.
+
+    Returns
+    -------
+    list of int
+        Ids of the alerts stored; empty when nothing failed, when every alert was suppressed, or when
+        alerting failed (logged with its traceback; the published load stands).
+    """
+    if all(e.success for e in result.expectations):
+        return []
+    try:
+        from cryptoderiv.alerts.pipeline import evaluate_dq_alerts
+
+        ids = evaluate_dq_alerts(conn, result.run_id, table=result.table, once_per_run=True)
+    except Exception:  # an alert must never undo or fail a recorded, published load
+        log.exception("%s run %s: raising the data-quality alerts failed", result.table, result.run_id)
+        try:
+            conn.rollback()  # only the alerts' work: the batch was committed before
+        except psycopg.Error:
+            log.warning("%s run %s: could not roll back after the failed alert", result.table, result.run_id)
+        return []
+    if ids:
+        log.info("%s run %s: %d data-quality alerts raised", result.table, result.run_id, len(ids))
+    return ids
 
 
 @contextmanager

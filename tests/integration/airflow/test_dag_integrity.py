@@ -1,4 +1,5 @@
-"""Every DAG imports cleanly and follows the house rules (docs, tags, retries, the shared notifier)."""
+"""Every DAG imports cleanly and follows the house rules (docs, tags, retries, the shared failure callbacks:
+the e-mail notifier and the pipeline-failure alert)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ def test_no_import_errors(dag_bag) -> None:
 
 
 def test_every_dag_follows_the_house_rules(dag_bag) -> None:
+    from cryptoderiv_airflow.alerting import pipeline_failure_alert
     from cryptoderiv_airflow.defaults import failure_notifier
 
     for dag_id, dag in dag_bag.dags.items():
@@ -35,3 +37,4 @@ def test_every_dag_follows_the_house_rules(dag_bag) -> None:
             callbacks = task.on_failure_callback
             callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
             assert failure_notifier in callbacks, f"{dag_id}.{task.task_id}: no notifier"
+            assert pipeline_failure_alert in callbacks, f"{dag_id}.{task.task_id}: no pipeline-failure alert"
