@@ -10,6 +10,7 @@ import sys
 
 import typer
 
+from cryptoderiv.cli import alerts as alert_commands
 from cryptoderiv.cli import db as db_commands
 from cryptoderiv.cli import ingest as ingest_commands
 from cryptoderiv.cli import portfolio as portfolio_commands
@@ -34,6 +35,7 @@ app.add_typer(report_commands.app, name="report", help="The daily risk report: b
 app.add_typer(stack_commands.app, name="stack", help="The local stack (make up/down/status): start, probe, stop.")
 app.add_typer(stack_commands.mail_app, name="mail", help="The local SMTP catcher with a web view.")
 app.add_typer(stream_commands.app, name="stream", help="The streaming sidecar: live ticks, WebSocket, alerts.")
+app.add_typer(alert_commands.app, name="alerts", help="Alert rules (alert_rules) and recent alerts.")
 app.command(name="demo")(demo)
 
 
