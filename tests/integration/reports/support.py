@@ -50,7 +50,8 @@ def insert_rows(conn: psycopg.Connection, table: str, frame: pd.DataFrame) -> No
     query = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns)),
         sql.SQL(", ").join(sql.Placeholder() * len(columns)))
-    rows = [tuple(None if (isinstance(v, float) and np.isnan(v)) else v for v in row)
+    # NaN and NaT are missing values: NULL (psycopg would send NaT as a garbage timestamp)
+    rows = [tuple(None if v is pd.NaT or (isinstance(v, float) and np.isnan(v)) else v for v in row)
             for row in frame.itertuples(index=False, name=None)]
     with conn.cursor() as cursor:
         cursor.executemany(query, rows)
