@@ -1,7 +1,8 @@
 // Drive Debian's Chromium (playwright-core) through every page of a running dashboard.
 // Usage: node e2e/run.mjs --base http://127.0.0.1:3000 --user U --password P --out test-results [--ticker]
-// Prints one JSON object: per page its charts (data-points attribute and the SVG marks actually drawn),
-// empty states, LCP (ms), the screenshot path; the wrong-password check; the live-ticker check.
+// Prints one JSON object: per page its charts (data-points attribute, the SVG marks actually drawn and the
+// markers such as VaR exceptions), its panels (title, note, table rows, KPI tiles), empty states, LCP (ms),
+// the screenshot path; the wrong-password check; the live-ticker check.
 import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
@@ -60,12 +61,21 @@ try {
       name: el.getAttribute("data-chart"),
       points: Number(el.getAttribute("data-points")),
       drawn: el.querySelectorAll("[data-point]").length,
+      markers: el.querySelectorAll("[data-marker]").length,
       empty: el.querySelector("[data-empty]") !== null,
+    })));
+    // every panel: its title, its note (units, champion, probability of profit), table rows, KPI tiles
+    const panels = await page.$$eval("[data-panel]", (els) => els.map((el) => ({
+      title: el.getAttribute("data-panel"),
+      note: el.querySelector(".note")?.textContent ?? null,
+      rows: el.querySelectorAll("tbody tr").length,
+      liveRows: el.querySelectorAll("tbody tr[data-live]").length,
+      kpis: el.querySelectorAll(".kpi").length,
     })));
     const lcp = await page.evaluate(() => window.__lcp);
     const shot = path.join(out, `${p.name}.png`);
     await page.screenshot({ path: shot, fullPage: true });
-    result.pages[p.name] = { status: resp?.status() ?? 0, csp: resp?.headers()["content-security-policy"] ?? null, charts, lcpMs: Math.round(lcp), loadMs: Date.now() - t0, screenshot: shot,
+    result.pages[p.name] = { status: resp?.status() ?? 0, csp: resp?.headers()["content-security-policy"] ?? null, charts, panels, lcpMs: Math.round(lcp), loadMs: Date.now() - t0, screenshot: shot,
       emptyPanels: await page.$$eval("[data-empty]", (els) => els.length) };
   }
 

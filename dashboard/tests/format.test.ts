@@ -16,6 +16,9 @@ describe("format", () => {
     expect(price(65432.12)).toBe("65,432.1");
     expect(price(0.0123456)).toBe("0.012346");
     expect(compact(12345)).toBe("12.3k");
+    expect(usd(0)).toBe("$0"); // an axis' zero tick, not "$0.0000"
+    expect(compact(0)).toBe("0");
+    expect(usd(0.5)).toBe("$0.5000");
   });
   it("writes times in UTC whatever the local zone", () => {
     expect(utc("2026-11-24T21:05:09Z")).toBe("2026-11-24 21:05 UTC");

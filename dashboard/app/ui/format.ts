@@ -30,7 +30,7 @@ export function usd(v: number | null | undefined, digits?: number): string {
   const sign = v < 0 ? "-" : "";
   if (a >= 1e9) return `${sign}$${nf(2).format(a / 1e9)}B`;
   if (a >= 1e6) return `${sign}$${nf(2).format(a / 1e6)}M`;
-  return `${sign}$${nf(digits ?? (a >= 1000 ? 0 : a >= 1 ? 2 : 4)).format(a)}`;
+  return `${sign}$${nf(digits ?? (a >= 1000 || a === 0 ? 0 : a >= 1 ? 2 : 4)).format(a)}`;
 }
 
 /** A price in quote currency: precision follows magnitude (65 432.1, 3 456.78, 0.012345). */
@@ -47,7 +47,7 @@ export function compact(v: number | null | undefined): string {
   if (a >= 1e9) return `${nf(2).format(v / 1e9)}B`;
   if (a >= 1e6) return `${nf(2).format(v / 1e6)}M`;
   if (a >= 1e4) return `${nf(1).format(v / 1e3)}k`;
-  return nf(a >= 100 ? 0 : a >= 1 ? 2 : 4).format(v);
+  return nf(a >= 100 || a === 0 ? 0 : a >= 1 ? 2 : 4).format(v);
 }
 
 export function num(v: number | null | undefined, digits = 2): string {

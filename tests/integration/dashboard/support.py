@@ -25,8 +25,10 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 from psycopg import sql
 
 from cryptoderiv.config import PROJECT_ROOT, get_settings
@@ -137,6 +139,129 @@ def _gate_candles(url: str, simulator_url: str, start: pd.Timestamp, end: pd.Tim
     frame.loc[frame.index[5], "high"] = frame.loc[frame.index[5], "low"] * 0.5
     audit_and_publish(url, "ohlcv", frame, "dash-gate-1", window=(start, end), build_docs=False,
                       raise_on_rejection=False)
+
+
+#: the portfolio the risk stage runs on in the dashboard test (the only one in ``positions``)
+PORTFOLIO = "dashboard"
+#: days of risk history (VaR/ES per day, next-day P&L, backtest exceptions): the as-of dates run
+RISK_DAYS = 7
+#: a tiny forecasting set-up: one target, the three cheapest baselines, a short walk-forward
+FORECAST_TRAINING: dict[str, Any] = {"targets": ("rv_1d",), "kinds": ("no_change", "ewma", "har"), "test_periods": 10,
+                     "refit_every": 5, "min_train_periods": 55, "experiment": "dashboard-e2e",
+                     "model_prefix": "dashboard-e2e-forecast"}
+
+
+def fill_models_risk_alerts(url: str, server_factory: Callable[[MutableClock], object], now: pd.Timestamp,
+                            book_dir: Path) -> dict[str, int]:
+    """After :func:`fill_market_database`: history, forecasts, the risk stage and alerts, all through the
+    library, so the Models, Risk and Alerts pages have data. Returns counts of what was written.
+
+    - History: 90 days of Binance BTC/USDT daily and hourly candles and 3 more days of 1m candles
+      (realised vol behind the forecasts), from the same simulator (seed, clock at ``now``).
+    - Forecasts: :func:`cryptoderiv.forecast.training.train_from_database` with
+      :data:`FORECAST_TRAINING` (MLflow store: whatever ``MLFLOW_TRACKING_URI`` names; the caller points
+      it at a temporary directory) ``RISK_DAYS - 1`` days before ``now``, then
+      :func:`cryptoderiv.forecast.pipeline.forecast_from_database` once per day up to ``now``.
+    - Risk: a portfolio of instruments quoted in every snapshot of the last week (spot, Deribit inverse
+      perpetual and future, a short call and a long put), imported with
+      :func:`cryptoderiv.risk.jobs.import_portfolio`, then :func:`cryptoderiv.risk.jobs.compute_risk` for
+      each of the last ``RISK_DAYS + 1`` UTC days (small Monte Carlo).
+    - Alerts: :func:`cryptoderiv.alerts.evaluate_dq_alerts` for the quarantining gate run of the market fill
+      (the gate may have fired them already: then the cool-down keeps one of each) and two
+      :func:`cryptoderiv.alerts.raise_pipeline_alert` on earlier days; e-mails go to the configured SMTP
+      server. ``counts["alerts"]`` is the number of rows in ``alerts`` afterwards.
+    """
+    from cryptoderiv.alerts import evaluate_dq_alerts, raise_pipeline_alert
+    from cryptoderiv.forecast.pipeline import forecast_from_database
+    from cryptoderiv.forecast.training import DEFAULT_SOURCES, TrainingConfig, train_from_database
+    from cryptoderiv.ingest import pipelines
+    from cryptoderiv.risk.jobs import compute_risk, import_portfolio
+
+    counts: dict[str, int] = {}
+    clock = MutableClock(int(now.value // 1_000_000))
+    today = now.normalize()
+    with server_factory(clock) as sim:  # type: ignore[attr-defined]
+        client = {"source": "simulator", "simulator_url": sim.url}
+        for timeframe, days, page in (("1d", 90, 30), ("1h", 90, 30)):
+            start = today - days * DAY
+            while start < today:  # the simulator builds long bars from minute paths: ask in pages
+                stop = min(start + page * DAY, today)
+                pipelines.ingest_ohlcv(url, "binance", ["BTC/USDT"], timeframe, start, stop, "dash-3", **client)
+                start = stop
+        pipelines.ingest_ohlcv(url, "binance", ["BTC/USDT"], "1m", now - 5 * DAY, now - 2 * DAY, "dash-3", **client)
+    refresh_rollups(url)
+
+    config = TrainingConfig(**FORECAST_TRAINING)
+    sources = {t: DEFAULT_SOURCES[t][:1] for t in config.targets}  # BTC/USDT only
+    train_from_database(url, today - (RISK_DAYS - 1) * DAY, config, sources)
+    counts["forecasts"] = sum(forecast_from_database(url, today - k * DAY, config, sources).rows
+                              for k in range(RISK_DAYS - 1, -1, -1))
+
+    book = _risk_book(url, now, book_dir / "dashboard-book.yaml")
+    counts["positions"] = import_portfolio(url, book)
+    for k in range(RISK_DAYS, -1, -1):
+        compute_risk(url, PORTFOLIO, (now - k * DAY).date(), mc_paths=2000)
+    counts["risk_days"] = RISK_DAYS + 1
+
+    with connect(url) as conn:
+        evaluate_dq_alerts(conn, "dash-gate-1")
+    for back, subject in ((2 * DAY, "risk__compute.compute"), (5 * DAY, "ingest__option_chains.ingest")):
+        raise_pipeline_alert(subject, "task failed (raised by the dashboard test)", database_url=url,
+                             fired_at=(now - back).to_pydatetime())
+    with connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM alerts").fetchone()
+        counts["alerts"] = int(row[0]) if row else 0
+    return counts
+
+
+def _risk_book(url: str, now: pd.Timestamp, path: Path) -> Path:
+    """A BTC book of instruments quoted in every stored snapshot since ``now - RISK_DAYS`` days (so every
+    as-of date of the risk history can value it), entry prices from the first of those snapshots."""
+    since = now - RISK_DAYS * DAY
+    with connect(url) as conn:
+        first = conn.execute("SELECT min(ts) FROM option_quotes WHERE ts >= %s", (since,)).fetchone()
+        if first is None or first[0] is None:
+            raise RuntimeError(f"no option snapshot since {since}: the market fill did not run")
+        always = ("(SELECT count(DISTINCT ts) FROM {t} x WHERE x.instrument_id = i.instrument_id AND x.ts >= %(f)s)"
+                  " = (SELECT count(DISTINCT ts) FROM {t} WHERE ts >= %(f)s)")
+        options = conn.execute(
+            "SELECT i.symbol, i.option_type, i.strike, i.expiry, q.underlying_price, q.mark"
+            " FROM instruments i JOIN option_quotes q USING (instrument_id)"
+            " WHERE i.exchange = 'deribit' AND i.base = 'BTC' AND q.ts = %(f)s AND q.mark > 0 AND q.mark_iv > 0"
+            " AND i.expiry > %(now)s + interval '7 days' AND " + always.format(t="option_quotes")
+            + " ORDER BY i.expiry, i.strike", {"f": first[0], "now": now}).fetchall()
+        future = conn.execute(
+            "SELECT i.symbol, q.mark_price FROM instruments i JOIN futures_quotes q USING (instrument_id)"
+            " WHERE i.exchange = 'deribit' AND i.base = 'BTC' AND i.kind = 'future' AND q.ts = %(f)s"
+            " AND i.expiry > %(now)s + interval '7 days' AND " + always.format(t="futures_quotes")
+            + " ORDER BY i.expiry LIMIT 1", {"f": first[0], "now": now}).fetchone()
+        perp = conn.execute(
+            "SELECT q.mark_price FROM instruments i JOIN futures_quotes q USING (instrument_id)"
+            " WHERE i.exchange = 'deribit' AND i.symbol = 'BTC/USD:BTC' AND q.ts = %s", (first[0],)).fetchone()
+    if not options or future is None or perp is None:
+        raise RuntimeError(f"no Deribit option/future/perpetual quoted in every snapshot since {first[0]}")
+    chain = pd.DataFrame(options, columns=["symbol", "option_type", "strike", "expiry", "forward", "mark"])
+    chain = chain[chain["expiry"] == chain["expiry"].min()]
+    forward = float(chain["forward"].iloc[0])
+
+    def nearest(kind: str, strike: float) -> tuple[str, float]:
+        side = chain[chain["option_type"] == kind]
+        row = side.iloc[int((side["strike"] - strike).abs().to_numpy().argmin())]
+        return str(row["symbol"]), float(row["mark"])
+
+    call, call_mark = nearest("call", 1.1 * forward)
+    put, put_mark = nearest("put", 0.9 * forward)
+    positions = [
+        {"id": "btc-spot", "exchange": "binance", "symbol": "BTC/USDT", "size": 1.5, "entry_price": round(forward, 2)},
+        {"id": "btc-perp-inv", "exchange": "deribit", "symbol": "BTC/USD:BTC", "size": -50000,
+         "entry_price": round(float(perp[0]), 2)},
+        {"id": "btc-fut-inv", "exchange": "deribit", "symbol": str(future[0]), "size": 30000,
+         "entry_price": round(float(future[1]), 2)},
+        {"id": "btc-call-short", "exchange": "deribit", "symbol": call, "size": -2, "entry_price": call_mark},
+        {"id": "btc-put-long", "exchange": "deribit", "symbol": put, "size": 3, "entry_price": put_mark},
+    ]
+    path.write_text(yaml.safe_dump({"portfolio": PORTFOLIO, "positions": positions}, sort_keys=False))
+    return path
 
 
 def _calibrate(url: str, now: pd.Timestamp) -> None:

@@ -16,11 +16,13 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import psycopg
 import pytest
 
+from cryptoderiv.config import get_settings
 from cryptoderiv.simulator import SimulatorServer
 from cryptoderiv.storage.migrations import dashboard_url
 from tests.integration.dashboard import support
@@ -37,12 +39,30 @@ def _need(tool: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def filled(database_url: str) -> dict[str, int]:
+def filled(database_url: str, smtp_server: Any, tmp_path_factory: pytest.TempPathFactory) -> dict[str, int]:
+    """The market through the ingestion pipelines, then forecasts (MLflow store in a temporary
+    directory), the risk stage over a week of dates and alerts, all through the library. Any e-mail the
+    pipeline sends goes to the test's SMTP catcher."""
     with psycopg.connect(database_url, autocommit=True) as conn:
+        # the session's database is shared: other modules' books, forecasts and alerts would show too
         conn.execute("TRUNCATE instruments, ohlcv, trades, funding_rates, open_interest, futures_quotes,"
                      " option_quotes, option_greeks, vol_surfaces, vol_surface_metrics, dq_results, quarantine,"
-                     " ingest_runs RESTART IDENTITY CASCADE")
-    return support.fill_market_database(database_url, lambda clock: SimulatorServer(seed=5, clock=clock), NOW)
+                     " ingest_runs, positions, position_greeks, risk_metrics, var_backtests, stress_results,"
+                     " expected_returns, payoff_curves, forecasts, forecast_evaluations, alerts, alert_rules"
+                     " RESTART IDENTITY CASCADE")
+    simulator = lambda clock: SimulatorServer(seed=5, clock=clock)  # noqa: E731
+    store = tmp_path_factory.mktemp("mlflow")
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{store}/mlflow.db")
+        env.setenv("SMTP_HOST", "127.0.0.1")
+        env.setenv("SMTP_PORT", str(smtp_server.port))
+        get_settings.cache_clear()
+        try:
+            counts = support.fill_market_database(database_url, simulator, NOW)
+            counts |= support.fill_models_risk_alerts(database_url, simulator, NOW, store)
+        finally:
+            get_settings.cache_clear()
+    return counts
 
 
 @pytest.fixture(scope="module")
@@ -57,14 +77,21 @@ def sidecar(database_url: str, filled: dict[str, int],
     import time
     import urllib.request
 
+    import yaml
+
     port = support.free_port()
+    folder = tmp_path_factory.mktemp("sidecar")
+    # the project's subscriptions without live alert rules: a market alert fired while the pages load
+    # would make the Alerts page's counts race the database (the alerts asserted are the fill's)
+    config = yaml.safe_load((support.PROJECT_ROOT / "streaming" / "subscriptions.yaml").read_text())
+    config["alerts"] = {"use_db_rules": False}
+    (folder / "subscriptions.yaml").write_text(yaml.safe_dump(config))
     with SimulatorServer(seed=5) as sim:
-        log = tmp_path_factory.mktemp("sidecar") / "sidecar.log"
+        log = folder / "sidecar.log"
         with log.open("wb") as out:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "cryptoderiv.cli", "stream", "run", "--config",
-                 str(support.PROJECT_ROOT / "streaming" / "subscriptions.yaml"), "--host", "127.0.0.1",
-                 "--port", str(port)],
+                 str(folder / "subscriptions.yaml"), "--host", "127.0.0.1", "--port", str(port)],
                 env={**support.node_env(), "DATABASE_URL": database_url, "EXCHANGE_SOURCE": "simulator",
                      "SIMULATOR_URL": sim.url}, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -105,7 +132,7 @@ def _browse(server: support.DashboardServer, ticker: bool) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _expected(conn: psycopg.Connection) -> dict[str, int]:
+def _expected(conn: psycopg.Connection) -> dict[str, Any]:
     """How many marks each chart must draw, from the database (independently of the dashboard code)."""
     one = lambda q, *a: conn.execute(q, a).fetchone()[0]  # noqa: E731
     last = one("SELECT max(ts) FROM ohlcv o JOIN instruments i USING (instrument_id)"
@@ -120,15 +147,90 @@ def _expected(conn: psycopg.Connection) -> dict[str, int]:
                    snapshot)
     return {"candles": candles, "surface_rows": expiries,
             "metrics": one("SELECT count(*) FROM vol_surface_metrics WHERE rr_25d_30d IS NOT NULL"),
-            "heston": one("SELECT count(*) FROM heston_params WHERE underlying = 'BTC'"),
+            "heston": one("SELECT count(*) FROM heston_params WHERE underlying = 'BTC' AND status = 'converged'"),
             "dq_tables": one("SELECT count(DISTINCT table_name) FROM dq_results"),
             "quarantine_tables": one("SELECT count(DISTINCT table_name) FROM quarantine"),
-            "positions": one("SELECT count(*) FROM positions"),
-            "alerts": one("SELECT count(*) FROM alerts")}
+            **_expected_risk(conn, support.PORTFOLIO), **_expected_models(conn), **_expected_alerts(conn)}
+
+
+def _expected_risk(conn: psycopg.Connection, portfolio: str) -> dict[str, Any]:
+    """Marks of every Risk chart, from the risk tables (not the dash_* views the page reads).
+
+    - greeks: one bar per non-zero delta, vega and theta of each position (TOTAL is the KPI row) on the
+      latest date;
+    - var: 1-day 99 % VaR and ES per method and date (a point each), plus the next-day change of the
+      portfolio value of the first method (alphabetically) where a next date exists; markers: every
+      (method, date) whose next-day change is a loss beyond VaR (a backtest exception);
+    - stress: the TOTAL spot x vol grid of the latest date; expected: one stacked bar per non-zero
+      component (carry, theta, convexity, VRP, drift) of each position's latest, shortest-horizon row;
+    - payoff: both curves of the first per-underlying total on the latest date.
+    """
+    one = lambda q, *a: conn.execute(q, a).fetchone()[0]  # noqa: E731
+    var = conn.execute(
+        "SELECT method, next_value IS NOT NULL, next_value - portfolio_value_usd < -var_usd FROM ("
+        " SELECT method, var_usd, portfolio_value_usd,"
+        "  lead(portfolio_value_usd) OVER (PARTITION BY method ORDER BY as_of) AS next_value FROM risk_metrics"
+        " WHERE portfolio = %s AND horizon_days = 1 AND level = 0.99) m", (portfolio,)).fetchall()
+    first = min(m for m, _, _ in var) if var else None
+    payoff_id = one("SELECT min(position_id) FROM payoff_curves WHERE portfolio = %s AND position_id LIKE 'TOTAL:%%'"
+                    " AND as_of = (SELECT max(as_of) FROM payoff_curves WHERE portfolio = %s)", portfolio, portfolio)
+    return {
+        "greeks": one("SELECT sum((delta_usd <> 0)::int + (vega_usd <> 0)::int + (theta_usd <> 0)::int)"
+                      " FROM position_greeks WHERE portfolio = %s AND position_id <> 'TOTAL'"
+                      " AND as_of = (SELECT max(as_of) FROM position_greeks WHERE portfolio = %s)",
+                      portfolio, portfolio),
+        "var_rows": len(var), "var_dates": one("SELECT count(DISTINCT as_of) FROM risk_metrics WHERE portfolio = %s",
+                                               portfolio),
+        "var_points": 2 * len(var) + sum(1 for m, has_next, _ in var if m == first and has_next),
+        "var_exceptions": sum(1 for _, _, exc in var if exc),
+        "stress": one("SELECT count(*) FROM stress_results WHERE portfolio = %s AND position_id = 'TOTAL'"
+                      " AND scenario_kind = 'grid' AND as_of = (SELECT max(as_of) FROM stress_results"
+                      " WHERE portfolio = %s)", portfolio, portfolio),
+        "positions": one("SELECT count(*) FROM positions WHERE portfolio = %s", portfolio),
+        "expected": one("SELECT sum((carry_usd <> 0)::int + (theta_usd <> 0)::int + (convexity_usd <> 0)::int"
+                        " + (vrp_usd <> 0)::int + (drift_usd <> 0)::int) FROM ("
+                        " SELECT DISTINCT ON (position_id) * FROM expected_returns WHERE portfolio = %s"
+                        " AND position_id IN (SELECT position_id FROM positions WHERE portfolio = %s)"
+                        " ORDER BY position_id, as_of DESC, horizon_days) e", portfolio, portfolio),
+        "payoff": one("SELECT count(*) FROM payoff_curves WHERE portfolio = %s AND position_id = %s"
+                      " AND as_of = (SELECT max(as_of) FROM payoff_curves WHERE portfolio = %s)",
+                      portfolio, payoff_id, portfolio),
+        "prob_profit": one("SELECT prob_profit_p FROM expected_returns WHERE portfolio = %s AND position_id = 'TOTAL'"
+                           " ORDER BY as_of DESC, horizon_days LIMIT 1", portfolio),
+    }
+
+
+def _expected_models(conn: psycopg.Connection) -> dict[str, Any]:
+    """Marks of the forecast chart: every champion variance forecast of the first BTC series (a point at
+    its as-of time), plus a realised point where the 1m candles cover every hour of the forecast's
+    horizon (realised = hourly returns over the horizon); the champions' versions; the baselines' rows."""
+    rows = conn.execute(
+        "SELECT f.target, f.model_kind, f.model_version, ("
+        "  SELECT count(DISTINCT date_trunc('hour', o.ts)) FROM ohlcv o WHERE o.instrument_id = i.instrument_id"
+        "   AND o.timeframe = '1m' AND o.ts >= f.as_of AND o.ts < f.as_of + f.horizon * interval '1 day'"
+        " ) >= 24 * f.horizon FROM forecasts f JOIN instruments i USING (exchange, symbol)"
+        " WHERE f.target LIKE 'rv%%' AND f.vol_annualised IS NOT NULL AND i.base = 'BTC' AND f.symbol = ("
+        "  SELECT min(x.symbol) FROM forecasts x JOIN instruments y USING (exchange, symbol)"
+        "  WHERE y.base = 'BTC' AND x.target LIKE 'rv%%')").fetchall()
+    evaluations = conn.execute(
+        "SELECT count(*) FROM forecast_evaluations e WHERE fold = -1"
+        " AND trained_at = (SELECT max(trained_at) FROM forecast_evaluations x WHERE x.target = e.target)").fetchone()
+    return {"forecasts": len(rows), "realised": sum(1 for *_, covered in rows if covered),
+            "champions": sorted({f"{t}: {k} v{v}" for t, k, v, _ in rows}),
+            "evaluations": evaluations[0] if evaluations else 0}
+
+
+def _expected_alerts(conn: psycopg.Connection) -> dict[str, Any]:
+    """The Alerts page: history bars = (UTC day, severity) pairs of the last 30 days of alerts (one stacked
+    segment each); the feed lists the newest 100."""
+    one = lambda q: conn.execute(q).fetchone()[0]  # noqa: E731
+    return {"alerts": one("SELECT count(*) FROM alerts"),
+            "alert_bars": one("SELECT count(DISTINCT ((fired_at AT TIME ZONE 'UTC')::date, severity)) FROM alerts"
+                              " WHERE fired_at > (SELECT max(fired_at) FROM alerts) - interval '30 days'")}
 
 
 def test_every_page_draws_the_database_and_sign_in_is_enforced(
-        dashboard: support.DashboardServer, database_url: str, sidecar: str | None) -> None:
+        dashboard: support.DashboardServer, database_url: str, sidecar: str | None, filled: dict[str, int]) -> None:
     result = _browse(dashboard, ticker=sidecar is not None)
     with psycopg.connect(database_url) as conn:
         want = _expected(conn)
@@ -156,11 +258,40 @@ def test_every_page_draws_the_database_and_sign_in_is_enforced(
     assert charts["smile"]["points"] > 20 and charts["oi"]["points"] > 10 and charts["gex"]["points"] == 121
     assert charts["term"]["points"] > 0
     assert charts["skew"]["points"] == 2 * want["metrics"] > 0
-    assert charts["heston-var"]["points"] == 3 * want["heston"]
+    assert charts["heston-var"]["points"] == 3 * want["heston"] > 0   # converged fits only
     assert charts["dq-latest"]["points"] >= want["dq_tables"] > 0
     assert charts["quarantine"]["points"] == want["quarantine_tables"] > 0
-    assert (charts["expected"]["points"] > 0) == (want["positions"] > 0 and charts["expected"]["points"] > 0)
-    assert charts["alert-history"]["points"] == 0 if want["alerts"] == 0 else charts["alert-history"]["points"] > 0
+    assert charts["heston-kr"]["points"] == 2 * want["heston"]
+    panels = {(name, p["title"]): p for name, page in pages.items() for p in page["panels"]}
+
+    # Risk: a week of daily risk runs on the test's book
+    assert want["var_dates"] == support.RISK_DAYS + 1 and want["positions"] == filled["positions"]
+    assert panels[("risk", "Portfolio greeks")]["kpis"] == 5
+    assert charts["greeks"]["points"] == want["greeks"] >= want["positions"]  # every position has a delta
+    assert charts["var"]["points"] == want["var_points"] > 2 * want["var_dates"]
+    assert charts["var"]["markers"] == want["var_exceptions"]
+    assert charts["stress"]["points"] == want["stress"] > 0
+    assert panels[("risk", "Positions")]["rows"] == want["positions"]
+    assert charts["expected"]["points"] == want["expected"] > 0
+    assert charts["payoff"]["points"] == want["payoff"] > 0
+    assert want["prob_profit"] is not None
+    payoff_note = panels[("risk", "Payoff diagram")]["note"]
+    shown = math.floor(100 * want["prob_profit"] + 0.5)  # Intl.NumberFormat rounds half away from zero
+    assert f"probability of profit {shown} %" in payoff_note, payoff_note
+
+    # Models: the champion's daily forecasts vs realised, its version, the baselines' evaluations
+    assert want["forecasts"] == filled["forecasts"] == support.RISK_DAYS
+    assert charts["forecasts"]["points"] == want["forecasts"] + want["realised"] and want["realised"] >= 2
+    forecast_note = panels[("models", "Volatility forecasts vs realised")]["note"]
+    assert all(c in forecast_note for c in want["champions"]) and want["champions"], forecast_note
+    evaluations = panels[("models", "Forecast models vs baselines")]["rows"]
+    assert evaluations == want["evaluations"] == len(support.FORECAST_TRAINING["kinds"])
+
+    # Alerts: the fill's DQ and pipeline alerts, per day and severity, and the feed
+    assert want["alerts"] == filled["alerts"] >= 3
+    assert charts["alert-history"]["points"] == want["alert_bars"] >= 3
+    feed = panels[("alerts", "Alert feed")]
+    assert feed["rows"] - feed["liveRows"] == min(want["alerts"], 100)
     # no Airflow in the test: the pipelines panel degrades to a readable empty state
     assert pages["quality"]["emptyPanels"] >= 1
 

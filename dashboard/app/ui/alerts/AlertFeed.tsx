@@ -3,7 +3,7 @@ import { useState } from "react";
 import { useStream } from "../live/useStream";
 import { BarChart } from "../chart/BarChart";
 import { Panel } from "../shell/Panel";
-import { compact, num, utc } from "../format";
+import { num, utc } from "../format";
 
 export interface AlertItem {
   alert_id: number | string;
@@ -25,13 +25,13 @@ export function AlertFeed({ url, history, counts, missing }: { url: string; hist
     setLive((l) => [{ ...(data as unknown as AlertItem) }, ...l].slice(0, 100));
   });
   const rows = [...live, ...history];
-  const days = [...new Set(counts.map((c) => c.day))].sort();
+  const days = dayRange(counts.map((c) => c.day));
   const sev = ["critical", "warning", "info"];
   return (
     <div className="grid">
       <Panel title="Alerts per day" note="Last 30 days of history, by severity.">
         <BarChart name="alert-history" stacked groups={days.map((d) => ({ key: d, label: d.slice(5), values: sev.map((s) => counts.find((c) => c.day === d && c.severity === s)?.n ?? 0) }))}
-          seriesLabels={sev} colors={["#dc2626", "#d97706", "#2563eb"]} xLabel="day (UTC)" yLabel="alerts" yFormat={compact}
+          seriesLabels={sev} colors={["#dc2626", "#d97706", "#2563eb"]} xLabel="day (UTC)" yLabel="alerts" yFormat={countTick}
           empty={{ title: "No alerts in the history", detail: missing ? "The alerts table is not installed in this database." : "No rule has fired yet." }} />
       </Panel>
       <Panel title="Alert feed" note={`Live from the sidecar (${state}); newest first.`} wide>
@@ -55,4 +55,19 @@ export function AlertFeed({ url, history, counts, missing }: { url: string; hist
       </Panel>
     </div>
   );
+}
+
+/** Every UTC day from the first to the last of ``days`` ("YYYY-MM-DD"): quiet days keep their place. */
+function dayRange(days: string[]): string[] {
+  const sorted = [...new Set(days)].sort();
+  if (!sorted.length) return [];
+  const out: string[] = [];
+  const end = Date.parse(`${sorted[sorted.length - 1]}T00:00:00Z`);
+  for (let t = Date.parse(`${sorted[0]}T00:00:00Z`); t <= end; t += 86_400_000) out.push(new Date(t).toISOString().slice(0, 10));
+  return out;
+}
+
+/** Alert counts are whole numbers: label integer ticks only. */
+function countTick(v: number): string {
+  return Number.isInteger(v) ? num(v, 0) : "";
 }

@@ -12,6 +12,8 @@ export function Axes(props: {
   height: number;
   xLabel: string;
   yLabel: string;
+  /** px from the plot's left edge to the rotated y label (clears the widest tick label) */
+  yLabelOffset?: number;
   xFormat?: (v: never) => string;
   yFormat?: (v: number) => string;
   xTickValues?: string[];
@@ -55,7 +57,7 @@ export function Axes(props: {
       <text className="axis-label" x={width} y={height + 32} textAnchor="end">
         {props.xLabel}
       </text>
-      <text className="axis-label" transform="rotate(-90)" x={0} y={-52} textAnchor="end">
+      <text className="axis-label" transform="rotate(-90)" x={0} y={-(props.yLabelOffset ?? 52)} textAnchor="end">
         {props.yLabel}
       </text>
     </g>

@@ -29,7 +29,7 @@ export function Heatmap(props: {
 }) {
   const [ref, width] = useWidth<HTMLDivElement>();
   const height = props.height ?? 300;
-  const m = { ...DEFAULT_MARGINS, left: 76 };
+  const m = { ...DEFAULT_MARGINS, left: 96 }; // row labels like "vol +50 pt" plus the rotated axis label
   const { w, h } = innerSize(width, height, m);
   const [tip, setTip] = useState<TooltipState | null>(null);
   if (!props.cells.length) {
@@ -54,7 +54,7 @@ export function Heatmap(props: {
     <div ref={ref} className="chart" data-chart={props.name} data-points={props.cells.length}>
       <svg width={width} height={height} role="img" aria-label={`${props.valueLabel} by ${props.xLabel} and ${props.yLabel}`}>
         <g transform={`translate(${m.left},${m.top})`}>
-          <Axes x={x} y={yDummy.ticks(0).length ? yDummy : yDummy} width={w} height={h} xLabel={props.xLabel} yLabel={props.yLabel} xFormat={((k: string) => colLabel.get(k) ?? k) as never} yFormat={() => ""} />
+          <Axes x={x} y={yDummy.ticks(0).length ? yDummy : yDummy} width={w} height={h} xLabel={props.xLabel} yLabel={props.yLabel} yLabelOffset={84} xFormat={((k: string) => colLabel.get(k) ?? k) as never} yFormat={() => ""} />
           {props.rows.map((r) => (
             <text key={r.key} className="tick" x={-6} y={(yb(r.key) ?? 0) + yb.bandwidth() / 2} dy="0.32em" textAnchor="end">
               {r.label}
