@@ -1,5 +1,7 @@
 // Drive Debian's Chromium (playwright-core) through every page of a running dashboard.
-// Usage: node e2e/run.mjs --base http://127.0.0.1:3000 --user U --password P --out test-results [--ticker]
+// Usage: node e2e/run.mjs --base http://127.0.0.1:3000 --user U --password P --out test-results [--ticker] [--live-alert]
+// With --live-alert it opens the Alerts page, waits for the sidecar connection, prints the line
+// "READY live-alert" and waits for an alert pushed live (the caller stores one when it reads that line).
 // Prints one JSON object: per page its charts (data-points attribute, the SVG marks actually drawn and the
 // markers such as VaR exceptions), its panels (title, note, table rows, KPI tiles), empty states, LCP (ms),
 // the screenshot path; the wrong-password check; the live-ticker check.
@@ -95,6 +97,18 @@ try {
     const state = await page.getAttribute("[data-stream-state]", "data-stream-state").catch(() => null);
     await page.screenshot({ path: path.join(out, "overview-live.png"), fullPage: true });
     result.ticker = { state, first, moved };
+  }
+
+  if (args["live-alert"]) {
+    await page.goto(`${base}/alerts`, { waitUntil: "load" });
+    const state = await page.waitForFunction(() => document.querySelector("[data-stream-state=connected]") !== null, null, { timeout: 30000 })
+      .then(() => "connected").catch(() => page.getAttribute("[data-stream-state]", "data-stream-state").catch(() => null));
+    const before = await page.$$eval("tbody tr[data-live]", (els) => els.length);
+    console.log("READY live-alert");
+    const row = await page.waitForFunction(() => document.querySelector("tbody tr[data-live]")?.textContent ?? null, null, { timeout: 30000 })
+      .then((h) => h.jsonValue()).catch(() => null);
+    await page.screenshot({ path: path.join(out, "alerts-live.png"), fullPage: true });
+    result.liveAlert = { state, before, row };
   }
 
   // sign-out ends the session

@@ -28,7 +28,7 @@ export function AlertFeed({ url, history, counts, missing }: { url: string; hist
   const days = dayRange(counts.map((c) => c.day));
   const sev = ["critical", "warning", "info"];
   return (
-    <div className="grid">
+    <div className="grid" data-stream-state={state}>
       <Panel title="Alerts per day" note="Last 30 days of history, by severity.">
         <BarChart name="alert-history" stacked groups={days.map((d) => ({ key: d, label: d.slice(5), values: sev.map((s) => counts.find((c) => c.day === d && c.severity === s)?.n ?? 0) }))}
           seriesLabels={sev} colors={["#dc2626", "#d97706", "#2563eb"]} xLabel="day (UTC)" yLabel="alerts" yFormat={countTick}
