@@ -168,7 +168,10 @@ def _risk_stage(url: str, client: dict[str, Any], progress: Callable[[str], None
     from cryptoderiv.risk.jobs import run_risk_demo
 
     progress("risk: loading the daily history, importing examples/portfolio.yaml, computing VaR/ES and stress")
-    return run_risk_demo(url, **client)
+    risk = run_risk_demo(url, **client)
+    for note in risk.rolls:  # the sample book's contracts had expired: the positions moved to listed ones
+        progress(f"risk: rolled {note}")
+    return risk
 
 
 def _evaluation(conn: psycopg.Connection) -> pd.DataFrame | None:

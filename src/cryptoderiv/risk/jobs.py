@@ -11,6 +11,7 @@ forecasts from ``forecasts`` (else an EWMA realised-vol estimate and zero drift,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,7 @@ from cryptoderiv.errors import CryptoderivError
 from cryptoderiv.portfolio.greeks import portfolio_greeks
 from cryptoderiv.portfolio.loader import load_portfolio_file, read_portfolio, save_portfolio
 from cryptoderiv.portfolio.positions import Portfolio
+from cryptoderiv.portfolio.roll import RolledPortfolio, load_listed, roll_expired
 from cryptoderiv.portfolio.valuation import Book, build_book
 from cryptoderiv.pricing.heston import HestonParams
 from cryptoderiv.risk import market_data as md
@@ -52,7 +54,8 @@ from cryptoderiv.risk.var import (
 )
 from cryptoderiv.storage.database import connect
 
-__all__ = ["RiskRun", "compute_risk", "compute_risk_all", "import_portfolio", "run_risk_demo"]
+__all__ = ["RiskRun", "compute_risk", "compute_risk_all", "import_portfolio", "roll_demo_book", "run_risk_demo",
+           "seed_demo_market"]
 
 log = logging.getLogger(__name__)
 HORIZONS = (1, 10)
@@ -63,13 +66,15 @@ RESULT_TABLES = ("position_greeks", "risk_metrics", "stress_results", "expected_
 
 @dataclass(frozen=True)
 class RiskRun:
-    """What one run wrote: rows per table, the figures, and notes on fallbacks used."""
+    """What one run wrote: rows per table, the figures, notes on fallbacks used, and (the demo) the positions
+    rolled off expiring contracts."""
 
     portfolio: str
     as_of: date
     rows: dict[str, int]
     figures: tuple[RiskFigure, ...]
     notes: tuple[str, ...]
+    rolls: tuple[str, ...] = ()
 
 
 def import_portfolio(url: str, path: str | Path, name: str | None = None) -> int:
@@ -291,20 +296,46 @@ def compute_risk_all(url: str, as_of: Any) -> list[RiskRun]:
 
 
 DEMO_PORTFOLIO = Path(__file__).resolve().parents[3] / "examples" / "portfolio.yaml"
+#: The catalog the demo syncs first, per venue: every kind the sample book (and a roll of it) can need.
+DEMO_CATALOG: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("binance", ("spot", "perpetual", "future")), ("bybit", ("spot", "perpetual", "option")),
+    ("deribit", ("spot", "perpetual", "future", "option")))
+
+
+def _exchange_now(as_of: Any, now: Any = None) -> pd.Timestamp:
+    """End of the UTC day ``as_of``, but not later than the exchange's present ``now`` (default: the wall
+    clock) floored to the hour."""
+    present = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+    present = present.tz_localize("UTC") if present.tzinfo is None else present.tz_convert("UTC")
+    return min(md.day_end(pd.Timestamp(as_of).date()), present.floor("h"))
+
+
+def roll_demo_book(url: str, portfolio: Portfolio, as_of: Any, min_days: float = 7.0) -> RolledPortfolio:
+    """:func:`~cryptoderiv.portfolio.roll.roll_expired` of ``portfolio`` against the active contracts in the
+    ``instruments`` catalog at ``as_of`` (UTC); each roll note is logged at INFO by ``roll_expired``."""
+    with connect(url) as conn:
+        listed = load_listed(conn, portfolio)
+    return roll_expired(portfolio, as_of, listed, min_days)
 
 
 def seed_demo_market(url: str, as_of: Any, history_days: int = 400, portfolio: Portfolio | None = None,
-                     **client: Any) -> None:
-    """Load what the sample portfolio needs from the exchange (simulator) into the database: the catalog,
-    ``history_days`` of Binance 1d candles, funding, futures quotes and option chains as of ``as_of``."""
+                     *, now: Any = None, **client: Any) -> RolledPortfolio | None:
+    """Load what the sample portfolio needs from the exchange (simulator) into the database.
+
+    First the instrument catalog (:data:`DEMO_CATALOG`), then the book is rolled against it
+    (:func:`roll_demo_book`: futures and options expiring within 7 days or no longer listed move to the next
+    listed expiry), then ``history_days`` of Binance 1d candles, funding, futures quotes and the option chains
+    up to the rolled book's furthest expiry, as of the end of the UTC day ``as_of`` (capped at ``now``, the
+    exchange's present: default the wall clock).  Returns the rolled book (None without ``portfolio``).
+    """
     from cryptoderiv.ingest import pipelines
 
-    end = pd.Timestamp(as_of).tz_localize("UTC") if pd.Timestamp(as_of).tzinfo is None else pd.Timestamp(as_of)
-    end = min(end.normalize() + pd.Timedelta(days=1), pd.Timestamp.now(tz="UTC").floor("h"))
+    end = _exchange_now(as_of, now)
     run = f"risk_demo:{end.date()}"
-    for venue, kinds in (("binance", ["spot", "perpetual", "future"]), ("bybit", ["spot", "perpetual"]),
-                         ("deribit", ["spot", "perpetual", "future"])):
-        pipelines.sync_catalog(url, venue, run, end, kinds=kinds, **client)
+    for venue, kinds in DEMO_CATALOG:
+        pipelines.sync_catalog(url, venue, run, end, kinds=list(kinds), **client)
+    rolled = roll_demo_book(url, portfolio, end) if portfolio is not None else None
+    book = rolled.portfolio.positions if rolled is not None else ()
     start = (end - pd.Timedelta(days=history_days)).normalize()
     chunk = start
     while chunk < end.normalize():  # the simulator builds daily bars from minute paths: ask in small pages
@@ -319,21 +350,22 @@ def seed_demo_market(url: str, as_of: Any, history_days: int = 400, portfolio: P
     for venue, base in (("binance", "BTC"), ("binance", "ETH"), ("bybit", "BTC"), ("deribit", "BTC"),
                         ("deribit", "ETH")):
         pipelines.ingest_futures_quotes(url, venue, base, end - pd.Timedelta(hours=1), end, run, **client)
-    needed = [p.expiry for p in (portfolio.positions if portfolio is not None else ()) if p.kind == "option"]
-    for venue in ("deribit", "bybit"):
-        pipelines.sync_catalog(url, venue, run, end, kinds=["option"], **client)
+    # the Deribit BTC chain feeds the Heston calibration; the others only as far as the book holds options
+    chains = sorted({("deribit", "BTC"), ("bybit", "BTC")} | {(p.exchange, p.base) for p in book
+                                                              if p.kind == "option"})
+    for venue, base in chains:
+        needed = [p.expiry for p in book if p.kind == "option" and p.exchange == venue and p.base == base]
         with connect(url) as conn:
             listed = [r[0] for r in conn.execute(
-                "SELECT DISTINCT expiry FROM instruments WHERE exchange = %s AND base = 'BTC' AND kind = 'option'"
-                " AND active AND expiry > %s ORDER BY 1", (venue, end)).fetchall()]
+                "SELECT DISTINCT expiry FROM instruments WHERE exchange = %s AND base = %s AND kind = 'option'"
+                " AND active AND expiry > %s ORDER BY 1", (venue, base, end)).fetchall()]
         # only the expiries up to the furthest one the book holds: a smaller chain is fetched fresher
         count = max([i + 1 for i, e in enumerate(listed) if any(pd.Timestamp(e) == n for n in needed)], default=2)
-        wanted = [p.symbol for p in (portfolio.positions if portfolio is not None else ())
-                  if p.kind == "option" and p.exchange == venue]
+        wanted = [p.symbol for p in book if p.kind == "option" and p.exchange == venue and p.base == base]
         for attempt in range(3):
             # Deribit's chain is one ticker per option: on a busy machine some quotes arrive stale and the
             # quality gate quarantines them; fetch again until the book's options are published.
-            pipelines.ingest_option_chain(url, venue, "BTC", end - pd.Timedelta(hours=1), end, f"{run}:{attempt}",
+            pipelines.ingest_option_chain(url, venue, base, end - pd.Timedelta(hours=1), end, f"{run}:{attempt}",
                                           expiries=count, **client)
             with connect(url) as conn:
                 have = {r[0] for r in conn.execute(
@@ -342,11 +374,14 @@ def seed_demo_market(url: str, as_of: Any, history_days: int = 400, portfolio: P
             if have >= set(wanted):
                 break
             log.warning("%s chain: no quote yet for %s; fetching again", venue, sorted(set(wanted) - have))
+    return rolled
 
 
 def run_risk_demo(url: str, as_of: Any = None, portfolio_file: str | Path = DEMO_PORTFOLIO,
-                  seed_market: bool = True, history_days: int = 400, **client: Any) -> RiskRun:
-    """``make demo``'s risk stage: import the sample portfolio and compute its risk for ``as_of``.
+                  seed_market: bool = True, history_days: int = 400, *, now: Any = None,
+                  mc_paths: int = 20_000, **client: Any) -> RiskRun:
+    """``make demo``'s risk stage: roll the sample portfolio onto listed contracts, import it and compute its
+    risk for ``as_of``.
 
     Parameters
     ----------
@@ -357,23 +392,37 @@ def run_risk_demo(url: str, as_of: Any = None, portfolio_file: str | Path = DEMO
     portfolio_file : path, default examples/portfolio.yaml
         Sample portfolio.
     seed_market : bool, default True
-        First load the daily history and the day's quotes the book needs from the exchange simulator
-        (``client`` = ``source``/``simulator_url`` as for the ingestion pipelines; default from settings).
+        First sync the catalog and load the daily history and the day's quotes the book needs from the exchange
+        simulator (``client`` = ``source``/``simulator_url`` as for the ingestion pipelines; default from
+        settings); without it the book is rolled against the catalog already in the database.
     history_days : int, default 400
         Days of daily candles to load (the simulator builds them from minute paths: ~40 ms per day and symbol).
+    now : timestamp-like, optional
+        The exchange's present (UTC; default the wall clock): windows end no later than its hour.
+    mc_paths : int, default 20000
+        Monte Carlo paths for ``mc_heston``.
+
+    Returns
+    -------
+    RiskRun
+        The run; ``rolls`` lists the positions moved off expiring contracts (the file's symbol, the new one,
+        why), and the same lines lead ``notes``.  Nothing is rolled while the file's contracts are live.
     """
     day = pd.Timestamp(as_of).date() if as_of is not None else pd.Timestamp.now(tz="UTC").date()
     portfolio = load_portfolio_file(portfolio_file)
-    if seed_market:
-        seed_demo_market(url, day, history_days, portfolio, **client)
-    import_portfolio(url, portfolio_file)
+    seeded = seed_demo_market(url, day, history_days, portfolio, now=now, **client) if seed_market else None
+    rolled = seeded or roll_demo_book(url, portfolio, _exchange_now(day, now))
+    with connect(url) as conn:
+        save_portfolio(conn, rolled.portfolio)
+        conn.commit()
     try:
-        run = compute_risk(url, portfolio.name, day)
+        run = compute_risk(url, portfolio.name, day, mc_paths=mc_paths)
     except CryptoderivError:
         log.exception("risk demo failed for %s on %s", portfolio.name, day)
         raise
     backtest_spot_models(url, day)
-    return run
+    return dataclasses.replace(run, rolls=rolled.notes,
+                               notes=tuple(f"sample book rolled: {n}" for n in rolled.notes) + run.notes)
 
 
 def backtest_spot_models(url: str, as_of: Any, window: int = 500) -> int:
