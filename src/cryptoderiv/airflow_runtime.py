@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ class DagRunOutcome:
         return self.state == "success"
 
 
+#: The API user the dashboard reads recent DAG runs with (role viewer: read-only).
+DASHBOARD_API_USER = "dashboard"
 VENUE_POOL_SLOTS = 2  # concurrent tasks per venue: stays well inside every venue's public rate limit
 
 
@@ -99,11 +102,33 @@ class AirflowRuntime:
         }
         return env
 
+    @property
+    def passwords_file(self) -> Path:
+        """The simple auth manager's password file (Airflow's default place under ``AIRFLOW_HOME``)."""
+        return self.home / "simple_auth_manager_passwords.json.generated"
+
+    def api_password(self, user: str) -> str:
+        """The password of simple-auth-manager ``user``, generated into :attr:`passwords_file` when missing.
+
+        Airflow keeps the entries it finds in that file and adds generated ones only for users it lacks, so a
+        password written here first is the one its API server accepts. The file is mode 0600.
+        """
+        path = self.passwords_file
+        text = path.read_text().strip() if path.is_file() else ""
+        passwords: dict[str, str] = json.loads(text) if text else {}
+        if user not in passwords:
+            passwords[user] = secrets.token_urlsafe(24)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(passwords) + "\n")
+            path.chmod(0o600)
+        return passwords[user]
+
     def standalone_environment(self, host: str, port: int, mlflow_url: str) -> dict[str, str]:
         """The environment of the long-running ``airflow standalone`` of ``make up``.
 
         On top of :meth:`environment`: the API server's address (and the execution API URL task
-        processes report to), one API worker, the ``mlflow_default`` connection and
+        processes report to), one API worker, the users (``admin``, and :data:`DASHBOARD_API_USER` with the
+        read-only viewer role), the ``mlflow_default`` connection and
         ``MLFLOW_TRACKING_URI`` pointing at the stack's MLflow server, and the virtualenv first on
         ``PATH`` (standalone starts its components as ``airflow ...``).
         """
@@ -116,6 +141,7 @@ class AirflowRuntime:
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__BASE_URL": base,
             "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"admin:admin,{DASHBOARD_API_USER}:viewer",
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{base}/execution/",
             "MLFLOW_TRACKING_URI": mlflow_url,
             "AIRFLOW_CONN_MLFLOW_DEFAULT": json.dumps({

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from cryptoderiv.airflow_runtime import AirflowRuntime, pools_import_command
+from cryptoderiv.airflow_runtime import DASHBOARD_API_USER, AirflowRuntime, pools_import_command
 from cryptoderiv.config import PROJECT_ROOT, ExchangeSource, Settings
 from cryptoderiv.errors import ConfigurationError
 
@@ -214,6 +214,7 @@ def build_services(settings: Settings, database_url: str, state_dir: Path) -> li
         ready_timeout=120, port=stream_port, unavailable=unavailable, depends_on=("simulator",)))
 
     # -- dashboard (issue #10) -------------------------------------------------------------------
+    runtime = AirflowRuntime(settings, database_url)
     host, port = url_port(settings.dashboard_url, "DASHBOARD_URL")
     unavailable = None
     package = DASHBOARD_DIR / "package.json"
@@ -233,6 +234,10 @@ def build_services(settings: Settings, database_url: str, state_dir: Path) -> li
             env_now.get("DASHBOARD_DATABASE_URL") or dashboard_database_url(settings, database_url))
         dashboard_env["DASHBOARD_SESSION_SECRET"] = (
             env_now.get("DASHBOARD_SESSION_SECRET") or _persistent_secret(state_dir / "dashboard_session_secret"))
+        # recent DAG runs through Airflow's REST API, as the read-only viewer user
+        dashboard_env["AIRFLOW_API_USER"] = env_now.get("AIRFLOW_API_USER") or DASHBOARD_API_USER
+        dashboard_env["AIRFLOW_API_PASSWORD"] = (
+            env_now.get("AIRFLOW_API_PASSWORD") or runtime.api_password(DASHBOARD_API_USER))
     services.append(ServiceSpec(
         name="dashboard", command=("npm", "--prefix", str(DASHBOARD_DIR), "run", "start"),
         env=_child_env(**dashboard_env), url=f"http://{host}:{port}",
@@ -241,7 +246,6 @@ def build_services(settings: Settings, database_url: str, state_dir: Path) -> li
 
     # -- Airflow (standalone: api-server, scheduler, dag-processor, triggerer) -------------------
     host, port = url_port(settings.airflow_url, "AIRFLOW_URL")
-    runtime = AirflowRuntime(settings, database_url)
     mlflow_url = settings.mlflow_tracking_uri or settings.mlflow_ui_url
     airflow_bin = str(Path(sys.executable).parent / "airflow")
     pools = runtime.home / "pools.json"

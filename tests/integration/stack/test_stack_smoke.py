@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -23,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from cryptoderiv.airflow_runtime import DASHBOARD_API_USER
 from cryptoderiv.config import Settings
 from cryptoderiv.stack.supervisor import Stack, port_in_use, process_alive, process_tree
 from tests.integration.stack.support import free_ports, stack_environment
@@ -42,6 +44,14 @@ def _get_json(url: str, headers: dict[str, str] | None = None) -> Any:
     with urllib.request.urlopen(request, timeout=10) as answer:
         assert answer.status == 200, url
         return json.loads(answer.read())
+
+
+def _airflow_token(airflow: str, user: str, password: str) -> str:
+    request = urllib.request.Request(f"{airflow}/auth/token", method="POST",
+                                     data=json.dumps({"username": user, "password": password}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return str(json.loads(answer.read())["access_token"])
 
 
 @pytest.fixture(scope="module")
@@ -76,14 +86,20 @@ def test_up_probe_every_service_then_down(running_stack: tuple[dict[str, str], d
     airflow = f"http://127.0.0.1:{ports['airflow']}"
     health = _get_json(f"{airflow}/api/v2/monitor/health")
     assert health["metadatabase"]["status"] == "healthy" and health["scheduler"]["status"] == "healthy"
-    password = json.loads((local_dir / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())["admin"]
-    token_request = urllib.request.Request(f"{airflow}/auth/token", method="POST",
-                                           data=json.dumps({"username": "admin", "password": password}).encode(),
-                                           headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(token_request, timeout=10) as answer:
-        token = json.loads(answer.read())["access_token"]
+    # one password file: Airflow added admin's and kept the one the stack wrote for the dashboard's user
+    passwords = json.loads((local_dir / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())
+    token = _airflow_token(airflow, "admin", passwords["admin"])
     pools = _get_json(f"{airflow}/api/v2/pools", {"Authorization": f"Bearer {token}"})
     assert {"venue_binance", "venue_bybit", "venue_deribit"} <= {p["name"] for p in pools["pools"]}
+    # the dashboard's read-only API user (viewer) can list DAG runs, and cannot change a pool
+    viewer = _airflow_token(airflow, DASHBOARD_API_USER, passwords[DASHBOARD_API_USER])
+    assert "dag_runs" in _get_json(f"{airflow}/api/v2/dags/~/dagRuns?limit=5", {"Authorization": f"Bearer {viewer}"})
+    change = urllib.request.Request(f"{airflow}/api/v2/pools/venue_binance", method="PATCH",
+                                    data=json.dumps({"slots": 9}).encode(),
+                                    headers={"Content-Type": "application/json", "Authorization": f"Bearer {viewer}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(change, timeout=10)
+    assert refused.value.code == 403
 
     # MLflow answers its health endpoint and its API (the Host header check passes).
     with urllib.request.urlopen(f"http://127.0.0.1:{ports['mlflow']}/health", timeout=10) as answer:
