@@ -141,10 +141,8 @@ def _publish(url: str, dataset: str, exchange: str, table: str, result: FetchRes
         ))
         conn.commit()
         alert_failures(conn, gate)  # dq_failure alerts once the batch is committed; never raises
-    if gate.needs_attention:
-        log.warning("data quality: %s", gate.summary())
-        if notify is not None:
-            notify(gate)
+    if gate.needs_attention and notify is not None:  # the gate has logged the summary already
+        notify(gate)
     gate.raise_for_status()
     summary = IngestSummary(dataset, exchange, table, len(batch), gate.rows_changed, result.missing,
                             result.duplicates, result.stats.retries, str(path), quality=gate)

@@ -340,7 +340,9 @@ def seed_demo_market(url: str, as_of: Any, history_days: int = 400, portfolio: P
     chunk = start
     while chunk < end.normalize():  # the simulator builds daily bars from minute paths: ask in small pages
         stop = min(chunk + pd.Timedelta(days=30), end.normalize())
-        pipelines.ingest_ohlcv(url, "binance", ["BTC/USDT", "ETH/USDT"], "1d", chunk, stop, run, **client)
+        # one run id per page: each page is its own batch in ingest_runs, dq_results and the alerts
+        pipelines.ingest_ohlcv(url, "binance", ["BTC/USDT", "ETH/USDT"], "1d", chunk, stop, f"{run}:{chunk.date()}",
+                               **client)
         chunk = stop
     pipelines.ingest_ohlcv(url, "binance", ["BTC/USDT", "ETH/USDT"], "1m", end - pd.Timedelta(hours=1), end, run,
                            **client)
