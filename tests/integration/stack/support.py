@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from contextlib import ExitStack
+
+from tests.integration.dashboard.support import scrypt_hash
+
+#: the dashboard user of the smoke test's stack (DASHBOARD_USERS holds its scrypt hash)
+SMOKE_USER = "smoke"
+SMOKE_PASSWORD = "stack smoke test password"
 
 
 def free_ports(count: int) -> list[int]:
@@ -35,5 +42,6 @@ def stack_environment(local_dir: str, ports: dict[str, int]) -> dict[str, str]:
         "STREAM_HOST": "127.0.0.1",
         "STREAM_PORT": str(ports["stream"]),
         "STREAM_URL": f"ws://127.0.0.1:{ports['stream']}/ws",
+        "DASHBOARD_USERS": json.dumps({SMOKE_USER: scrypt_hash(SMOKE_PASSWORD)}),
     })
     return env

@@ -8,6 +8,7 @@ the MLflow server, the mail catcher, and the sidecar and dashboard when this che
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import shutil
 import smtplib
@@ -16,6 +17,7 @@ import sys
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from email.message import EmailMessage
@@ -27,7 +29,7 @@ import pytest
 from cryptoderiv.airflow_runtime import DASHBOARD_API_USER
 from cryptoderiv.config import Settings
 from cryptoderiv.stack.supervisor import Stack, port_in_use, process_alive, process_tree
-from tests.integration.stack.support import free_ports, stack_environment
+from tests.integration.stack.support import SMOKE_PASSWORD, SMOKE_USER, free_ports, stack_environment
 
 pytestmark = [pytest.mark.slow]
 
@@ -52,6 +54,33 @@ def _airflow_token(airflow: str, user: str, password: str) -> str:
                                      headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as answer:
         return str(json.loads(answer.read())["access_token"])
+
+
+def _trigger_dag(airflow: str, token: str, dag_id: str, wait_s: float = 180) -> str:
+    """Trigger ``dag_id`` through the REST API (retrying while the DAG processor has not parsed it yet)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        request = urllib.request.Request(
+            f"{airflow}/api/v2/dags/{dag_id}/dagRuns", method="POST", data=json.dumps({"logical_date": None}).encode(),
+            headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return str(json.loads(answer.read())["dag_run_id"])
+        except urllib.error.HTTPError as exc:
+            if exc.code != 404 or time.monotonic() > deadline:
+                raise
+            time.sleep(3)
+
+
+def _signed_in_page(base: str, path: str) -> str:
+    """Sign in to the dashboard with the smoke test's user (a session cookie), then fetch ``path``'s HTML."""
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    form = urllib.parse.urlencode({"user": SMOKE_USER, "password": SMOKE_PASSWORD}).encode()
+    browser.open(urllib.request.Request(f"{base}/api/auth/sign-in", data=form, headers={"Origin": base}), timeout=30)
+    assert any(c.name == "cd_session" for c in jar), "sign-in failed"
+    with browser.open(f"{base}{path}", timeout=30) as answer:
+        return str(answer.read().decode())
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +158,11 @@ def test_up_probe_every_service_then_down(running_stack: tuple[dict[str, str], d
     if "dashboard" in recorded:
         with urllib.request.urlopen(f"http://127.0.0.1:{ports['dashboard']}/api/health", timeout=10) as answer:
             assert answer.status == 200
+        # a DAG run triggered in Airflow shows on the quality page, read through Airflow's API as the viewer user
+        run_id = _trigger_dag(airflow, token, "maintenance__time_tables")
+        html = _signed_in_page(f"http://127.0.0.1:{ports['dashboard']}", "/quality")
+        assert 'data-testid="dag-runs"' in html and "maintenance__time_tables" in html, html[-2000:]
+        assert run_id.split("T")[0] in html
 
     # status: every service this stack started is healthy (exit 0).
     status = _cli(env, "status", timeout=300)
