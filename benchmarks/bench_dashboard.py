@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import time
@@ -29,6 +28,7 @@ import pandas as pd
 import psycopg
 
 from cryptoderiv.config import PROJECT_ROOT, get_settings
+from cryptoderiv.stack.supervisor import free_port
 from cryptoderiv.storage.database import fresh_database
 from cryptoderiv.storage.migrations import dashboard_url
 from cryptoderiv.storage.rollups import refresh_rollups
@@ -60,12 +60,6 @@ def load_year(url: str) -> int:
         conn.commit()
     refresh_rollups(url)
     return len(frame)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def main() -> None:

@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
+from cryptoderiv.stack.supervisor import free_ports
 from cryptoderiv.storage.database import fresh_database
 from cryptoderiv.storage.writer import write_frame
 from cryptoderiv.streaming.metrics import StreamMetrics
@@ -99,12 +99,6 @@ def naive_inserts(url: str, rows: list[tuple]) -> float:
         return time.perf_counter() - started
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_http(url: str, timeout_s: float = 60.0) -> None:
     import urllib.request
 
@@ -147,7 +141,7 @@ async def latency_clients(port: int, channels: list[str], n_clients: int, second
 
 
 def latency_run(url: str, args: argparse.Namespace, workdir: Path) -> dict[str, float]:
-    sim_port, side_port = free_port(), free_port()
+    sim_port, side_port = free_ports(2)
     symbols = ["BTC/USDT", "ETH/USDT", "BTC/USDT:USDT", "ETH/USDT:USDT"][: args.symbols]
     # the simulator sleeps this long between pushes of one symbol, on top of building and sending it
     interval = len(symbols) / args.rate * args.interval_factor

@@ -100,13 +100,11 @@ class SmtpCatcher:
 @pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpCatcher]:
     """An SMTP server (aiosmtpd) on 127.0.0.1 for the run; tests read ``.messages``."""
-    import socket
-
     from aiosmtpd.controller import Controller
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    from cryptoderiv.stack.supervisor import free_port
+
+    port = free_port()
     catcher = SmtpCatcher(port)
     controller = Controller(catcher, hostname="127.0.0.1", port=port)
     controller.start()

@@ -13,7 +13,6 @@ everything, with where to look, is returned.
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,7 @@ from psycopg import sql
 from cryptoderiv.airflow_runtime import AirflowRunError, AirflowRuntime, DagRunOutcome
 from cryptoderiv.config import PROJECT_ROOT, ExchangeSource, Settings, get_settings
 from cryptoderiv.errors import CryptoderivError
+from cryptoderiv.stack.supervisor import free_port, free_ports
 from cryptoderiv.storage.database import connect, ensure_database
 from cryptoderiv.storage.migrations import migrate
 
@@ -219,7 +219,7 @@ def _dashboard_screenshots(url: str, out: Path) -> list[str]:
 @contextmanager
 def _mail_catcher(settings: Settings, progress: Callable[[str], None]) -> Iterator[tuple[int, Path]]:
     """A local SMTP catcher for the demo's e-mails (report, data-quality notices); messages kept as .eml."""
-    smtp_port, web_port = _free_port(), _free_port()
+    smtp_port, web_port = free_ports(2)
     folder = settings.local_dir / "demo" / "mail"
     folder.mkdir(parents=True, exist_ok=True)
     progress(f"starting the mail catcher on SMTP {smtp_port}")
@@ -243,7 +243,7 @@ def _exchange_source(settings: Settings,
     if settings.exchange_source is ExchangeSource.LIVE:
         yield {"EXCHANGE_SOURCE": "live"}, None
         return
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     progress(f"starting the exchange simulator on {url} (bad-data mode: {DEMO_BAD_DATA})")
     log_file = settings.local_dir / "simulator.log"
@@ -257,13 +257,6 @@ def _exchange_source(settings: Settings,
     finally:
         server.terminate()
         server.wait(timeout=30)
-
-
-def _free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free now (for the demo's short-lived servers)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _wait_healthy(health_url: str, server: subprocess.Popen[bytes], log_file: object, timeout: float = 60) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from cryptoderiv.ingest import pipelines
 from cryptoderiv.ingest.pipelines import INSTRUMENT_ATTRIBUTES
 from cryptoderiv.quality.gate import alert_failures, audit_and_publish
 from cryptoderiv.simulator import SimulatorServer
+from cryptoderiv.stack.supervisor import free_port
 
 DAY_MS = 86_400_000
 # A fixed day: which bars the bad-data mode damages depends only on the seed and the row.
@@ -219,13 +219,6 @@ def test_a_failing_alert_is_logged_and_the_load_stands(
     runs = db.execute("SELECT count(*) FROM ingest_runs WHERE run_id = 'alerts-broken' AND dataset = 'ohlcv'")
     assert stored == (summary.quality.rows_published,) and summary.quality.rows_published > 0
     assert runs.fetchone() == (1,)
-
-
-def free_port() -> int:
-    """A loopback port with nothing listening (bound, then released)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 # --- pipeline failures -----------------------------------------------------------------------------------------

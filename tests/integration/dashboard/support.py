@@ -37,6 +37,7 @@ from cryptoderiv.features.vol_surface import fit_vol_surfaces, surface_metrics
 from cryptoderiv.storage.database import connect
 from cryptoderiv.storage.rollups import refresh_rollups
 from cryptoderiv.storage.writer import write_frame
+from cryptoderiv.stack.supervisor import free_port
 
 log = logging.getLogger(__name__)
 
@@ -276,12 +277,6 @@ def _calibrate(url: str, now: pd.Timestamp) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- serving
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def source_hash() -> str:

@@ -25,6 +25,7 @@ import pytest
 
 from cryptoderiv.config import get_settings
 from cryptoderiv.simulator import SimulatorServer
+from cryptoderiv.stack.supervisor import free_port
 from cryptoderiv.storage.migrations import dashboard_url
 from tests.integration.dashboard import support
 
@@ -75,7 +76,7 @@ def sidecar(database_url: str, filled: dict[str, int],
 
     import yaml
 
-    port = support.free_port()
+    port = free_port()
     folder = tmp_path_factory.mktemp("sidecar")
     # the project's subscriptions without live alert rules: a market alert fired while the pages load
     # would make the Alerts page's counts race the database (the alerts asserted are the fill's)

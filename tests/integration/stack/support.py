@@ -1,26 +1,15 @@
-"""Helpers for the stack tests: free ports and an isolated environment for a second stack."""
+"""Helpers for the stack tests: an isolated environment for a second stack (ports from `free_ports`)."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-from contextlib import ExitStack
 
 from tests.integration.dashboard.support import scrypt_hash
 
 #: the dashboard user of the smoke test's stack (DASHBOARD_USERS holds its scrypt hash)
 SMOKE_USER = "smoke"
 SMOKE_PASSWORD = "stack smoke test password"
-
-
-def free_ports(count: int) -> list[int]:
-    """``count`` distinct TCP ports free on 127.0.0.1 right now (bound to port 0, then released)."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def stack_environment(local_dir: str, ports: dict[str, int]) -> dict[str, str]:

@@ -28,8 +28,8 @@ import pytest
 
 from cryptoderiv.airflow_runtime import DASHBOARD_API_USER
 from cryptoderiv.config import Settings
-from cryptoderiv.stack.supervisor import Stack, port_in_use, process_alive, process_tree
-from tests.integration.stack.support import SMOKE_PASSWORD, SMOKE_USER, free_ports, stack_environment
+from cryptoderiv.stack.supervisor import Stack, free_ports, port_in_use, process_alive, process_tree
+from tests.integration.stack.support import SMOKE_PASSWORD, SMOKE_USER, stack_environment
 
 pytestmark = [pytest.mark.slow]
 
