@@ -127,26 +127,27 @@ async function windowEnd(view: string, base: string): Promise<number> {
   return rows[0]?.ts ? Date.parse(rows[0].ts) + 1 : Date.now();
 }
 
-/** Funding APR (decimal per year) per venue perpetual of ``base``, LTTB-downsampled per series. */
-export async function fundingSeries(base: string, range: RangeKey, points: number, end?: string): Promise<Series[]> {
-  const hi = end ? Date.parse(end) : await windowEnd("dash_funding", base);
-  const rows = await query<{ exchange: string; symbol: string; ts: string; funding_apr: number }>(
-    `SELECT exchange, symbol, ts, funding_apr FROM dash_funding
+/** One value column per venue contract of ``base`` from a dashboard view, LTTB-downsampled per series.
+ *  ``view`` and ``column`` are fixed names (never user input): only they are written into the SQL. */
+async function perContractSeries(view: "dash_funding" | "dash_basis", column: "funding_apr" | "basis_pct", base: string,
+  range: RangeKey, points: number, end?: string): Promise<Series[]> {
+  const hi = end ? Date.parse(end) : await windowEnd(view, base);
+  const rows = await query<{ exchange: string; symbol: string; ts: string; value: number }>(
+    `SELECT exchange, symbol, ts, ${column} AS value FROM ${view}
       WHERE base = $1 AND ts >= $2 AND ts < $3 ORDER BY exchange, symbol, ts`,
     [base, new Date(hi - RANGES[range]).toISOString(), new Date(hi).toISOString()],
   );
-  return toSeries(rows, (r) => r.funding_apr, points);
+  return toSeries(rows, (r) => r.value, points);
+}
+
+/** Funding APR (decimal per year) per venue perpetual of ``base``, LTTB-downsampled per series. */
+export function fundingSeries(base: string, range: RangeKey, points: number, end?: string): Promise<Series[]> {
+  return perContractSeries("dash_funding", "funding_apr", base, range, points, end);
 }
 
 /** Basis (mark / index - 1, decimal) per venue futures contract of ``base``. */
-export async function basisSeries(base: string, range: RangeKey, points: number, end?: string): Promise<Series[]> {
-  const hi = end ? Date.parse(end) : await windowEnd("dash_basis", base);
-  const rows = await query<{ exchange: string; symbol: string; ts: string; basis_pct: number }>(
-    `SELECT exchange, symbol, ts, basis_pct FROM dash_basis
-      WHERE base = $1 AND ts >= $2 AND ts < $3 ORDER BY exchange, symbol, ts`,
-    [base, new Date(hi - RANGES[range]).toISOString(), new Date(hi).toISOString()],
-  );
-  return toSeries(rows, (r) => r.basis_pct, points);
+export function basisSeries(base: string, range: RangeKey, points: number, end?: string): Promise<Series[]> {
+  return perContractSeries("dash_basis", "basis_pct", base, range, points, end);
 }
 
 export interface BasisRow {

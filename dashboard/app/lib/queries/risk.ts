@@ -1,9 +1,17 @@
 import "server-only";
 import { query, relationExists } from "../db";
+import type { QueryResultRow } from "pg";
 
 async function latestAsOf(view: string, portfolio: string): Promise<string | null> {
   const rows = await query<{ as_of: string | null }>(`SELECT max(as_of)::text AS as_of FROM ${view} WHERE portfolio = $1`, [portfolio]);
   return rows[0]?.as_of ?? null;
+}
+
+/** ``sql``'s rows ($1 = portfolio, $2 = as_of) on the latest day ``view`` holds for ``portfolio``. */
+async function onLatestDay<T extends QueryResultRow>(view: string, portfolio: string, sql: string): Promise<{ asOf: string | null; rows: T[] }> {
+  if (!(await relationExists(view))) return { asOf: null, rows: [] };
+  const asOf = await latestAsOf(view, portfolio);
+  return { asOf, rows: asOf ? await query<T>(sql, [portfolio, asOf]) : [] };
 }
 
 export async function portfolios(): Promise<string[]> {
@@ -23,15 +31,9 @@ export interface GreeksRow {
 }
 
 export async function portfolioGreeks(portfolio: string): Promise<{ asOf: string | null; rows: GreeksRow[] }> {
-  if (!(await relationExists("dash_position_greeks"))) return { asOf: null, rows: [] };
-  const asOf = await latestAsOf("dash_position_greeks", portfolio);
-  const rows = asOf
-    ? await query<GreeksRow>(
-        `SELECT position_id, base, value_usd, delta_usd, gamma_usd, vega_usd, theta_usd FROM dash_position_greeks
-          WHERE portfolio = $1 AND as_of = $2::date ORDER BY position_id = 'TOTAL' DESC, position_id`,
-        [portfolio, asOf])
-    : [];
-  return { asOf, rows };
+  return onLatestDay<GreeksRow>("dash_position_greeks", portfolio,
+    `SELECT position_id, base, value_usd, delta_usd, gamma_usd, vega_usd, theta_usd FROM dash_position_greeks
+      WHERE portfolio = $1 AND as_of = $2::date ORDER BY position_id = 'TOTAL' DESC, position_id`);
 }
 
 export interface VarPoint {
@@ -60,15 +62,10 @@ export interface StressCell {
 }
 
 export async function stressGrid(portfolio: string): Promise<{ asOf: string | null; cells: StressCell[] }> {
-  if (!(await relationExists("dash_stress"))) return { asOf: null, cells: [] };
-  const asOf = await latestAsOf("dash_stress", portfolio);
-  const cells = asOf
-    ? await query<StressCell>(
-        `SELECT spot_shock, vol_shock_pts, pnl_usd FROM dash_stress
-          WHERE portfolio = $1 AND as_of = $2::date AND scenario_kind = 'grid' ORDER BY spot_shock, vol_shock_pts`,
-        [portfolio, asOf])
-    : [];
-  return { asOf, cells };
+  const { asOf, rows } = await onLatestDay<StressCell>("dash_stress", portfolio,
+    `SELECT spot_shock, vol_shock_pts, pnl_usd FROM dash_stress
+      WHERE portfolio = $1 AND as_of = $2::date AND scenario_kind = 'grid' ORDER BY spot_shock, vol_shock_pts`);
+  return { asOf, cells: rows };
 }
 
 export interface PositionRow {
