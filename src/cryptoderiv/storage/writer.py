@@ -211,21 +211,28 @@ def _upsert_sql(contract: TableContract, columns: list[str], stage: sql.Identifi
         target, cols, cols, stage, sql.SQL(", ").join(map(sql.Identifier, contract.key)), action)
 
 
+def instrument_ids(conn: psycopg.Connection, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """``(exchange, symbol) -> instrument_id`` for those of ``pairs`` that are in ``instruments`` (one query)."""
+    unique = list(dict.fromkeys(pairs))
+    if not unique:
+        return {}
+    rows = conn.execute(
+        "SELECT i.exchange, i.symbol, i.instrument_id FROM instruments i"
+        " JOIN unnest(%s::text[], %s::text[]) AS u(exchange, symbol)"
+        " ON i.exchange = u.exchange AND i.symbol = u.symbol",
+        ([e for e, _ in unique], [s for _, s in unique]),
+    ).fetchall()
+    return {(str(e), str(s)): int(i) for e, s, i in rows}
+
+
 def _resolve_instruments(conn: psycopg.Connection, contract: TableContract, frame: pd.DataFrame) -> pd.DataFrame:
     """Replace ``exchange`` + ``symbol`` by ``instrument_id`` for tables that reference instruments."""
     wants_id = any(fk.column == "instrument_id" for fk in contract.foreign_keys)
     if not wants_id or "instrument_id" in frame.columns or not {"exchange", "symbol"} <= set(frame.columns):
         return frame
-    pairs = frame[["exchange", "symbol"]].drop_duplicates()
-    known = pd.DataFrame(
-        conn.execute(
-            "SELECT i.exchange, i.symbol, i.instrument_id FROM instruments i"
-            " JOIN unnest(%s::text[], %s::text[]) AS u(exchange, symbol)"
-            " ON i.exchange = u.exchange AND i.symbol = u.symbol",
-            (pairs["exchange"].astype(str).tolist(), pairs["symbol"].astype(str).tolist()),
-        ).fetchall(),
-        columns=["exchange", "symbol", "instrument_id"],
-    )
+    pairs = frame[["exchange", "symbol"]].drop_duplicates()  # a large batch has few instruments
+    ids = instrument_ids(conn, zip(pairs["exchange"].astype(str), pairs["symbol"].astype(str), strict=True))
+    known = pd.DataFrame([(e, s, i) for (e, s), i in ids.items()], columns=["exchange", "symbol", "instrument_id"])
     merged = frame.merge(known, on=["exchange", "symbol"], how="left", validate="many_to_one")
     missing = merged["instrument_id"].isna().to_numpy()
     if missing.any():

@@ -23,7 +23,7 @@ import pandas as pd
 import psycopg
 
 from cryptoderiv.errors import ContractViolation, DatabaseError
-from cryptoderiv.storage.writer import write_frame
+from cryptoderiv.storage.writer import instrument_ids, write_frame
 from cryptoderiv.streaming.events import TICK_COLUMNS, TRADE_COLUMNS
 from cryptoderiv.streaming.metrics import StreamMetrics
 from cryptoderiv.streaming.spool import Spool
@@ -69,13 +69,7 @@ class InstrumentIds:
         now = time.monotonic()
         unknown = {p for p in set(pairs) if p not in self._ids and self._missing_until.get(p, 0.0) <= now}
         if unknown:
-            ex, sy = zip(*unknown, strict=True)
-            for e, s, i in conn.execute(
-                "SELECT i.exchange, i.symbol, i.instrument_id FROM instruments i"
-                " JOIN unnest(%s::text[], %s::text[]) AS u(exchange, symbol) USING (exchange, symbol)",
-                (list(ex), list(sy)),
-            ):
-                self._ids[(e, s)] = int(i)
+            self._ids.update(instrument_ids(conn, unknown))
             for p in unknown - set(self._ids):
                 self._missing_until[p] = now + self.refresh_s
                 logger.warning("instrument %s %s is not in instruments (sync the catalog); its rows are dropped",
