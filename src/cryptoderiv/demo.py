@@ -168,10 +168,7 @@ def _risk_stage(url: str, client: dict[str, Any], progress: Callable[[str], None
     from cryptoderiv.risk.jobs import run_risk_demo
 
     progress("risk: loading the daily history, importing examples/portfolio.yaml, computing VaR/ES and stress")
-    risk = run_risk_demo(url, **client)
-    for note in risk.rolls:  # the sample book's contracts had expired: the positions moved to listed ones
-        progress(f"risk: rolled {note}")
-    return risk
+    return run_risk_demo(url, **client)  # its notes (printed with the risk table) name any rolled contract
 
 
 def _evaluation(conn: psycopg.Connection) -> pd.DataFrame | None:
