@@ -1,9 +1,16 @@
-"""``make demo``'s risk stage after the sample book's contracts have expired: the real catalog sync against the
-exchange simulator pinned to 2027-01-10 (the sample's futures and options expired 2026-12-25), the book rolled
-onto listed contracts, its market data loaded, imported, and its risk computed, on the real test database."""
+"""``make demo``'s risk stage once the sample book's contracts have expired: a copy of the sample book whose
+futures and options expired last Friday, the real catalog sync against the exchange simulator at today's start,
+the book rolled onto listed contracts, its market data loaded, imported, and its risk computed, on the real test
+database.
+
+The copy (rather than a simulator clock after the sample's own 2026-12-25 expiry) keeps every input in the past:
+the exchange layer fetches no candles after the wall-clock present, so a clock in the future leaves too little
+daily history for the risk stage.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,16 +27,27 @@ from cryptoderiv.simulator.market import Market
 pytestmark = pytest.mark.slow
 
 SAMPLE = Path(__file__).resolve().parents[3] / "examples" / "portfolio.yaml"
-NOW = pd.Timestamp("2027-01-10T00:00Z")  # the simulator's pinned present, after the sample's 2026-12-25 expiry
+NOW = pd.Timestamp.now(tz="UTC").normalize()  # the simulator's pinned present: today 00:00 UTC
 NOW_MS = int(NOW.value // 1_000_000)
 AS_OF = (NOW - pd.Timedelta(days=1)).date()  # complete at NOW
+EXPIRED = NOW - pd.Timedelta(days=(NOW.weekday() - 4) % 7 or 7) + pd.Timedelta(hours=8)  # last Friday, 08:00
 HORIZON = NOW + pd.Timedelta(days=7)  # roll_expired's default min_days
 # what run_risk_demo fills; emptied before (the session's database is shared: catalogs, calibrations and
-# forecasts of other modules would change what the stage picks) and after (no 2027 rows leak into later modules)
+# forecasts of other modules would change what the stage picks) and after
 MARKET_TABLES = ("instruments", "ohlcv", "trades", "funding_rates", "open_interest", "futures_quotes",
                  "option_quotes", "option_greeks", "vol_surfaces", "vol_surface_metrics", "ingest_runs")
 OTHER_TABLES = ("forecasts", "forecast_evaluations", "model_runs", "heston_params", "positions", "var_backtests",
                 *RESULT_TABLES)
+
+
+@pytest.fixture(scope="module")
+def expired_book(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample book with every dated contract moved to an expiry that has passed (last Friday)."""
+    text, n = re.subn(r"(:[A-Z]+-)\d{6}", lambda m: m.group(1) + EXPIRED.strftime("%y%m%d"), SAMPLE.read_text())
+    assert n == 5, "the sample book's dated symbols changed: update this test"
+    path = tmp_path_factory.mktemp("roll") / "portfolio.yaml"
+    path.write_text(text)
+    return path
 
 
 def _empty(url: str) -> None:
@@ -39,23 +57,24 @@ def _empty(url: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def demo_run(database_url: str) -> Iterator[tuple[str, RiskRun]]:
+def demo_run(database_url: str, expired_book: Path) -> Iterator[tuple[str, RiskRun, Path]]:
     _empty(database_url)
     try:
         with SimulatorServer(seed=7, clock=lambda: NOW_MS) as sim:
-            run = run_risk_demo(database_url, AS_OF, SAMPLE, history_days=65, now=NOW, mc_paths=2000,
+            run = run_risk_demo(database_url, AS_OF, expired_book, history_days=65, now=NOW, mc_paths=2000,
                                 source="simulator", simulator_url=sim.url)
-        yield database_url, run
+        yield database_url, run, expired_book
     finally:
         _empty(database_url)
 
 
-def test_the_expired_sample_book_is_rolled_onto_contracts_the_exchange_lists(demo_run: tuple[str, RiskRun]) -> None:
-    url, run = demo_run
-    book = {p.position_id: p for p in load_portfolio_file(SAMPLE).positions}
+def test_the_expired_sample_book_is_rolled_onto_contracts_the_exchange_lists(
+        demo_run: tuple[str, RiskRun, Path]) -> None:
+    url, run, path = demo_run
+    book = {p.position_id: p for p in load_portfolio_file(path).positions}
     dated = {pid for pid, p in book.items() if p.kind in ("future", "option")}
     assert {n.split(":", 1)[0] for n in run.rolls} == dated and len(run.rolls) == 5
-    assert all("(expired 2026-12-25;" in n and "(not re-marked)" in n for n in run.rolls)
+    assert all(f"(expired {EXPIRED.date()};" in n and "(not re-marked)" in n for n in run.rolls)
     assert run.notes[:5] == tuple(f"sample book rolled: {n}" for n in run.rolls)
     with psycopg.connect(url, options="-c timezone=UTC") as conn:
         rows = conn.execute("SELECT position_id, exchange, symbol, instrument_id, option_type, strike, expiry, size,"
@@ -82,8 +101,8 @@ def test_the_expired_sample_book_is_rolled_onto_contracts_the_exchange_lists(dem
             assert p.strike is not None and abs(strike - p.strike) == min(abs(k - p.strike) for k in strikes), pid
 
 
-def test_the_rolled_book_gets_its_risk_computed_for_the_day(demo_run: tuple[str, RiskRun]) -> None:
-    url, run = demo_run
+def test_the_rolled_book_gets_its_risk_computed_for_the_day(demo_run: tuple[str, RiskRun, Path]) -> None:
+    url, run, _ = demo_run
     assert run.portfolio == "sample" and run.as_of == AS_OF
     assert run.rows["position_greeks"] == 11 and run.rows["expected_returns"] == 11
     methods = {f.method for f in run.figures}
@@ -99,13 +118,13 @@ def test_the_rolled_book_gets_its_risk_computed_for_the_day(demo_run: tuple[str,
     assert stored is not None and stored[0] == len(run.figures)
 
 
-def test_rolling_again_against_the_same_catalog_changes_nothing(demo_run: tuple[str, RiskRun]) -> None:
-    url, run = demo_run
+def test_rolling_again_against_the_same_catalog_changes_nothing(demo_run: tuple[str, RiskRun, Path]) -> None:
+    url, run, path = demo_run
     query = ("SELECT position_id, symbol, instrument_id, option_type, strike, expiry, size, size_unit, entry_price"
              " FROM positions WHERE portfolio = 'sample' ORDER BY position_id")
     with psycopg.connect(url) as conn:
         before = conn.execute(query).fetchall()
-    again = run_risk_demo(url, AS_OF, SAMPLE, seed_market=False, now=NOW, mc_paths=2000)
+    again = run_risk_demo(url, AS_OF, path, seed_market=False, now=NOW, mc_paths=2000)
     with psycopg.connect(url) as conn:
         after = conn.execute(query).fetchall()
     assert again.rolls == run.rolls and after == before
